@@ -1,0 +1,1 @@
+"""Reading sources into the contract and writing outputs safely."""
