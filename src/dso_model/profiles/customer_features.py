@@ -1,0 +1,502 @@
+"""Customer-level behaviour features at a date, from what was known strictly before it.
+
+Every feature is computed on ``portfolio.snapshot(as_of)``: invoices issued, payments received,
+contacts sent and events recorded before the date, with invoice status recomputed from those
+payments. Nothing at or after the date can reach a feature. Customers created on or after the
+date are not profiled at all.
+
+The features describe the two things the profiles need: signs of cash-flow stress (ability:
+partial payments, a growing overdue balance, lateness on everything at once, plan requests, paying
+less than falls due) and signs of (un)willingness (paying after a contact or not, promises kept or
+broken, paying only after escalation, disputes), plus how much is known (history, enrichment).
+``CUSTOMER_FEATURES`` documents each one with Spanish and English labels for the reasons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dso_model.contract.portfolio import Portfolio, effective_payments
+from dso_model.contract.spec import SEGMENTS, TEMPLATES
+from dso_model.profiles.config import WindowConfig
+
+DAY = pd.Timedelta(days=1)
+DUNNING_PURPOSES = ("dunning", "escalation", "plan_offer")
+INVOICE_PURPOSES = ("reminder", "dunning", "escalation")
+TEMPLATE_PURPOSE = {t: purpose for t, (purpose, _) in TEMPLATES.items()}
+TEMPLATE_TONE = {t: tone for t, (_, tone) in TEMPLATES.items()}
+ESCALATION_TONES = ("firm",)
+SEGMENT_CODE = {s: i for i, s in enumerate(SEGMENTS)}
+ENRICHMENT_COLUMNS = ("credit_limit", "spend_level", "spend_trend")
+
+# name -> (label_en, label_es, direction): direction +1 when a high value signals trouble.
+CUSTOMER_FEATURES: dict[str, tuple[str, str, int]] = {
+    "n_invoices": ("Invoices issued", "Facturas emitidas", 0),
+    "n_settled": ("Invoices paid", "Facturas pagadas", 0),
+    "n_judged": ("Invoices with a known outcome", "Facturas con desenlace conocido", 0),
+    "tenure_days": ("Customer tenure", "Antigüedad del cliente", 0),
+    "late_share": ("Share of invoices paid late", "Proporción de facturas pagadas tarde", 1),
+    "days_late_mean": ("Average days late", "Retraso medio en días", 1),
+    "late_share_recent": ("Share paid late recently", "Proporción pagada tarde últimamente", 1),
+    "days_late_recent": ("Days late recently", "Retraso reciente en días", 1),
+    "days_late_last3": (
+        "Days late, last three invoices",
+        "Retraso de las tres últimas facturas",
+        1,
+    ),
+    "delay_change": ("Delays getting longer", "Retrasos cada vez mayores", 1),
+    "open_count": ("Open invoices", "Facturas pendientes", 1),
+    "overdue_count": ("Overdue invoices", "Facturas vencidas", 1),
+    "overdue_long_count": ("Invoices long overdue", "Facturas vencidas hace tiempo", 1),
+    "overdue_share_open": (
+        "Share of open invoices overdue",
+        "Proporción vencida de lo pendiente",
+        1,
+    ),
+    "oldest_overdue_days": (
+        "Days overdue (oldest invoice)",
+        "Días vencida (factura más antigua)",
+        1,
+    ),
+    "overdue_rel": (
+        "Overdue balance against usual billing",
+        "Saldo vencido frente a la facturación habitual",
+        1,
+    ),
+    "overdue_growth_rel": ("Overdue balance growing", "Saldo vencido en aumento", 1),
+    "due_recent_unpaid_share": ("Recent invoices left unpaid", "Facturas recientes sin pagar", 1),
+    "due_recent_ontime_share": (
+        "Recent invoices paid on time",
+        "Facturas recientes pagadas a tiempo",
+        -1,
+    ),
+    "paid_vs_due_recent": ("Paid against amount falling due", "Pagado frente a lo vencido", -1),
+    "paid_vs_due_latest": (
+        "Paid this month against amount due",
+        "Pagado este mes frente a lo vencido",
+        -1,
+    ),
+    "due_latest_unpaid_share": (
+        "This month's invoices left unpaid",
+        "Facturas de este mes sin pagar",
+        1,
+    ),
+    "days_since_payment": ("Days since last payment", "Días desde el último pago", 1),
+    "partial_payments_recent": ("Partial payments", "Pagos parciales", 1),
+    "partial_payments_long": ("Partial payments (last year)", "Pagos parciales (último año)", 1),
+    "partial_payments_latest": ("Partial payments this month", "Pagos parciales este mes", 1),
+    "stress_months_share": (
+        "Months with partial payments or plans",
+        "Meses con pagos parciales o planes",
+        1,
+    ),
+    "partial_share_recent": (
+        "Share of payments that were partial",
+        "Proporción de pagos parciales",
+        1,
+    ),
+    "partial_open_count": ("Open invoices partly paid", "Facturas pendientes pagadas en parte", 1),
+    "plan_requests_recent": ("Payment-plan requests", "Solicitudes de plan de pagos", 1),
+    "plan_requests_long": (
+        "Payment-plan requests (last year)",
+        "Solicitudes de plan de pagos (último año)",
+        1,
+    ),
+    "plans_agreed_long": ("Payment plans agreed", "Planes de pago acordados", 1),
+    "plan_events_latest": ("Payment plan requested this month", "Plan de pagos pedido este mes", 1),
+    "promises_long": ("Promises to pay", "Promesas de pago", 0),
+    "promises_broken_long": ("Promises broken", "Promesas incumplidas", 1),
+    "promise_kept_share": ("Share of promises kept", "Proporción de promesas cumplidas", -1),
+    "promises_broken_recent": ("Promises broken lately", "Promesas incumplidas últimamente", 1),
+    "disputes_long": ("Disputes opened", "Disputas abiertas", 1),
+    "complaints_long": ("Complaints", "Quejas", 1),
+    "write_offs": ("Invoices written off", "Facturas declaradas incobrables", 1),
+    "contacts_recent": ("Contacts received", "Contactos recibidos", 1),
+    "dunning_recent": ("Collection notices received", "Avisos de cobro recibidos", 1),
+    "ignored_dunning_recent": ("Collection notices ignored", "Avisos de cobro ignorados", 1),
+    "reply_rate": ("Replies to contacts", "Respuestas a los contactos", -1),
+    "promise_rate": ("Promises made when contacted", "Promesas al ser contactado", 0),
+    "paid_after_contact_share": ("Pays after being contacted", "Paga tras ser contactado", -1),
+    "paid_after_escalation_share": ("Pays after a firm notice", "Paga tras un aviso firme", 1),
+    "escalation_only_share": ("Pays only after escalation", "Solo paga tras escalar", 1),
+    "opened_paid_share": (
+        "Pays an invoice once the notice is read",
+        "Paga la factura tras leer el aviso",
+        -1,
+    ),
+    "opened_ignored_recent": ("Notices read but not acted on", "Avisos leídos sin respuesta", 1),
+    "plan_offers_read": ("Payment-plan offers read", "Ofertas de plan de pagos leídas", 0),
+    "plan_offer_taken_share": (
+        "Payment-plan offers taken",
+        "Ofertas de plan de pagos aceptadas",
+        1,
+    ),
+    "credit_limit": ("Credit limit", "Límite de crédito", -1),
+    "spend_level": ("Spend level", "Nivel de gasto", 0),
+    "spend_trend": ("Spend trend", "Tendencia del gasto", -1),
+    "limit_to_spend": ("Credit limit against spend", "Límite de crédito frente al gasto", -1),
+    "has_enrichment": ("Enrichment data on file", "Datos de enriquecimiento disponibles", 0),
+    "autopay": ("Direct debit", "Domiciliación bancaria", -1),
+    "segment": ("Segment", "Segmento", 0),
+}
+
+
+def customer_features(
+    portfolio: Portfolio,
+    as_of: str | pd.Timestamp,
+    windows: WindowConfig | None = None,
+    enrichment_columns: tuple[str, ...] = ENRICHMENT_COLUMNS,
+) -> pd.DataFrame:
+    """One row per customer created before ``as_of``; columns as in ``CUSTOMER_FEATURES``.
+
+    ``has_enrichment`` is 1 when any of ``enrichment_columns`` (customer table) is on record.
+    """
+    w = windows or WindowConfig()
+    snap = portfolio.snapshot(as_of)
+    t = snap.as_of
+    index = pd.Index(snap.customers["customer_id"].astype("str"), name="customer_id")
+    inv = prepared_invoices(snap, t, w)
+    pay = prepared_payments(snap, inv, t)
+    parts = [
+        history_block(snap.customers, inv, t, w),
+        overdue_block(inv, pay, t, w),
+        partial_block(inv, pay, t, w),
+        event_block(snap.events, t, w),
+        stress_months_block(snap.events, pay, t, w),
+        contact_block(snap.contacts, pay, t, w),
+        enrichment_block(snap.customers, enrichment_columns),
+    ]
+    out = fill_counts(pd.concat([p.reindex(index) for p in parts], axis=1))
+    offers = out["plan_offers_read"]
+    out["plan_offer_taken_share"] = (
+        (out["plans_agreed_long"] / offers).clip(upper=1.0).where(offers > 0)
+    )
+    return out[list(CUSTOMER_FEATURES)]
+
+
+def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.DataFrame:
+    """Invoices as known at ``t`` with settlement, lateness and what is still owed."""
+    inv = snap.invoices[
+        [
+            "invoice_id",
+            "customer_id",
+            "issue_date",
+            "due_date",
+            "amount",
+            "paid_date",
+            "paid_amount",
+            "status",
+        ]
+    ].copy()
+    inv["customer_id"] = inv["customer_id"].astype("str")
+    settled = inv["status"].eq("paid")
+    days_late = (inv["paid_date"] - inv["due_date"]) / DAY
+    inv["settled"] = settled
+    inv["days_late"] = days_late.where(settled).clip(lower=0)
+    inv["late"] = (days_late > w.grace_days).astype(float).where(settled)
+    live = inv["status"].isin(["open", "partially_paid"])
+    inv["owed"] = (inv["amount"] - inv["paid_amount"]).clip(lower=0).where(live, 0.0)
+    inv["overdue"] = live & (inv["due_date"] < t)
+    inv["days_overdue"] = ((t - inv["due_date"]) / DAY).where(inv["overdue"])
+    inv["judged"] = settled | (inv["days_overdue"] > w.judged_overdue_days)
+    return inv
+
+
+def prepared_payments(snap: Portfolio, inv: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
+    """Payment lines before ``t`` with their customer and whether they left the invoice open."""
+    pay = effective_payments(snap.invoices, snap.payments).copy()
+    pay = pay[pay["payment_date"] < t].sort_values(["invoice_id", "payment_date"], kind="stable")
+    amount = inv.set_index("invoice_id")["amount"]
+    cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
+    due = pay["invoice_id"].map(amount)
+    pay["partial"] = cum < due * (1 - 0.01)
+    pay["customer_id"] = pay["invoice_id"].map(inv.set_index("invoice_id")["customer_id"])
+    return pay
+
+
+def _window_mean(frame: pd.DataFrame, value: str, mask: pd.Series) -> pd.Series:
+    return frame[mask].groupby("customer_id")[value].mean()
+
+
+def history_block(customers: pd.DataFrame, inv: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
+    """How much history there is and how late it was paid, overall and recently."""
+    g = inv.groupby("customer_id")
+    settled = inv[inv["settled"]]
+    recent = settled["paid_date"] >= t - w.recent_days * DAY
+    last3 = settled.sort_values("paid_date", kind="stable").groupby("customer_id").tail(3)
+    out = pd.DataFrame(
+        {
+            "n_invoices": g.size(),
+            "n_settled": g["settled"].sum(),
+            "n_judged": g["judged"].sum(),
+            "late_share": settled.groupby("customer_id")["late"].mean(),
+            "days_late_mean": settled.groupby("customer_id")["days_late"].mean(),
+            "late_share_recent": _window_mean(settled, "late", recent),
+            "days_late_recent": _window_mean(settled, "days_late", recent),
+            "days_late_last3": last3.groupby("customer_id")["days_late"].mean(),
+        }
+    )
+    out["delay_change"] = out["days_late_last3"] - out["days_late_mean"]
+    tenure = (t - customers.set_index(customers["customer_id"].astype("str"))["created_date"]) / DAY
+    return out.join(tenure.rename("tenure_days"), how="outer")
+
+
+def overdue_at(inv: pd.DataFrame, pay: pd.DataFrame, s: pd.Timestamp) -> pd.Series:
+    """Overdue balance per customer at an earlier date ``s``, from invoices and payments before it.
+
+    Invoices written off stay in: a write-off is recorded later than the lateness it ends.
+    """
+    before = inv[(inv["issue_date"] < s) & (inv["due_date"] < s)]
+    paid = pay[pay["payment_date"] < s].groupby("invoice_id")["amount"].sum()
+    owed = (before["amount"] - before["invoice_id"].map(paid).fillna(0.0)).clip(lower=0)
+    return owed.groupby(before["customer_id"]).sum()
+
+
+def usual_monthly_billing(inv: pd.DataFrame, t, w: WindowConfig) -> pd.Series:
+    """Amount billed per month over the billing window; the mean invoice when nothing was billed."""
+    recent = inv[inv["issue_date"] >= t - w.billing_days * DAY]
+    billed = recent.groupby("customer_id")["amount"].sum() / (w.billing_days / 30.0)
+    fallback = inv.groupby("customer_id")["amount"].mean()
+    return billed.reindex(fallback.index).fillna(fallback).clip(lower=1.0)
+
+
+def paid_against_due(inv: pd.DataFrame, pay: pd.DataFrame, t, days: int) -> pd.DataFrame:
+    """Over the last ``days``: money received against money falling due, and unpaid share."""
+    due = inv[(inv["due_date"] >= t - days * DAY) & (inv["due_date"] < t)]
+    paid = pay[pay["payment_date"] >= t - days * DAY].groupby("customer_id")["amount"].sum()
+    due_amount = due.groupby("customer_id")["amount"].sum()
+    ratio = (paid.reindex(due_amount.index).fillna(0.0) / due_amount).clip(upper=3.0)
+    unpaid = (~due["settled"]).groupby(due["customer_id"]).mean()
+    return pd.DataFrame({"paid_vs_due_latest": ratio, "due_latest_unpaid_share": unpaid})
+
+
+def overdue_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
+    """What is overdue now, how it grew, and how much of what fell due recently was paid."""
+    monthly = usual_monthly_billing(inv, t, w)
+    idx = monthly.index
+    overdue = inv[inv["overdue"]]
+    by_cust = overdue.groupby("customer_id")
+    now = by_cust["owed"].sum().reindex(idx).fillna(0.0)
+    before = overdue_at(inv, pay, t - w.growth_days * DAY).reindex(idx).fillna(0.0)
+    due_recent = inv[(inv["due_date"] >= t - w.recent_days * DAY) & (inv["due_date"] < t)]
+    on_time = due_recent["settled"] & (due_recent["days_late"] <= w.grace_days)
+    since = pay[pay["payment_date"] >= t - w.recent_days * DAY]
+    paid_recent = since.groupby("customer_id")["amount"].sum()
+    due_amount = due_recent.groupby("customer_id")["amount"].sum()
+    long_overdue = overdue[overdue["days_overdue"] > w.judged_overdue_days]
+    latest = paid_against_due(inv, pay, t, w.latest_days)
+    out = pd.DataFrame(
+        {
+            "open_count": inv[inv["owed"] > 0].groupby("customer_id").size(),
+            "overdue_count": by_cust.size(),
+            "overdue_long_count": long_overdue.groupby("customer_id").size(),
+            "oldest_overdue_days": by_cust["days_overdue"].max(),
+            "due_recent_unpaid_share": (~due_recent["settled"])
+            .groupby(due_recent["customer_id"])
+            .mean(),
+            "due_recent_ontime_share": on_time.groupby(due_recent["customer_id"]).mean(),
+            "days_since_payment": (t - pay.groupby("customer_id")["payment_date"].max()) / DAY,
+            "paid_vs_due_recent": (
+                paid_recent.reindex(due_amount.index).fillna(0.0) / due_amount
+            ).clip(upper=3.0),
+        }
+    ).reindex(idx)
+    out = out.join(latest)
+    out["overdue_share_open"] = out["overdue_count"].fillna(0) / out["open_count"]
+    out["overdue_rel"] = now / monthly
+    out["overdue_growth_rel"] = (now - before) / monthly
+    return out
+
+
+def partial_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
+    """Instalments that left an invoice open: the most direct sign of cash-flow stress."""
+    recent = pay[pay["payment_date"] >= t - w.recent_days * DAY]
+    long = pay[pay["payment_date"] >= t - w.long_days * DAY]
+    latest = pay[pay["payment_date"] >= t - w.latest_days * DAY]
+    partly = inv[(inv["status"] == "partially_paid")]
+    return pd.DataFrame(
+        {
+            "partial_payments_latest": latest.groupby("customer_id")["partial"].sum(),
+            "partial_payments_recent": recent.groupby("customer_id")["partial"].sum(),
+            "partial_payments_long": long.groupby("customer_id")["partial"].sum(),
+            "partial_share_recent": recent.groupby("customer_id")["partial"].mean(),
+            "partial_open_count": partly.groupby("customer_id").size(),
+        }
+    )
+
+
+def _count(events: pd.DataFrame, kind: str, since: pd.Timestamp) -> pd.Series:
+    mine = events[(events["event_type"] == kind) & (events["timestamp"] >= since)]
+    return mine.groupby("customer_id").size()
+
+
+def event_block(events: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
+    """Plan requests, promises, disputes, complaints and write-offs in the trailing windows."""
+    ev = events.assign(customer_id=events["customer_id"].astype("str"))
+    recent, long = t - w.recent_days * DAY, t - w.long_days * DAY
+    out = pd.DataFrame(
+        {
+            "plan_requests_recent": _count(ev, "plan_requested", recent),
+            "plan_requests_long": _count(ev, "plan_requested", long),
+            "plans_agreed_long": _count(ev, "plan_agreed", long),
+            "plan_events_latest": _count(ev, "plan_requested", t - w.latest_days * DAY).add(
+                _count(ev, "plan_agreed", t - w.latest_days * DAY), fill_value=0
+            ),
+            "promises_broken_recent": _count(ev, "promise_broken", recent),
+            "promises_long": _count(ev, "promise_to_pay", long),
+            "promises_broken_long": _count(ev, "promise_broken", long),
+            "disputes_long": _count(ev, "dispute_opened", long),
+            "complaints_long": _count(ev, "complaint", long),
+            "write_offs": _count(ev, "write_off", pd.Timestamp.min),
+        }
+    )
+    kept = _count(ev, "promise_kept", long).reindex(out.index).fillna(0)
+    resolved = kept + out["promises_broken_long"].fillna(0)
+    out["promise_kept_share"] = (kept / resolved).where(resolved > 0)
+    return out
+
+
+def stress_months_block(
+    events: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig
+) -> pd.DataFrame:
+    """Share of the last ``stress_months`` months with a partial payment or a plan event."""
+    since = t - pd.DateOffset(months=w.stress_months)
+    plans = events[
+        events["event_type"].isin(["plan_requested", "plan_agreed"])
+        & (events["timestamp"] >= since)
+    ]
+    parts = pay[pay["partial"] & (pay["payment_date"] >= since)]
+    stamps = pd.concat(
+        [
+            pd.DataFrame(
+                {"customer_id": plans["customer_id"].astype("str"), "when": plans["timestamp"]}
+            ),
+            pd.DataFrame(
+                {"customer_id": parts["customer_id"].astype("str"), "when": parts["payment_date"]}
+            ),
+        ]
+    )
+    months_back = ((t - stamps["when"]) / DAY // 30.44).astype(int)
+    count = months_back.groupby(stamps["customer_id"]).nunique()
+    return pd.DataFrame({"stress_months_share": count / w.stress_months})
+
+
+def next_payment_days(
+    contacts: pd.DataFrame, pay: pd.DataFrame, by: str = "customer_id"
+) -> pd.Series:
+    """Days from each contact's day to the first payment on or after it (NaN: none).
+
+    ``by="customer_id"``: any payment of the customer; ``by="invoice_id"``: a payment of the very
+    invoice the contact was about (contacts without an invoice get NaN).
+    """
+    left = contacts[contacts[by].notna()]
+    left = left.assign(day=left["timestamp"].dt.normalize(), _key=left[by].astype("str"))
+    left = left.sort_values("day", kind="stable")
+    right = pay[[by, "payment_date"]].dropna().sort_values("payment_date", kind="stable")
+    right = right.assign(_key=right[by].astype("str")).drop(columns=[by])
+    right = right.astype({"payment_date": left["day"].dtype})
+    merged = pd.merge_asof(
+        left[["day", "_key"]].reset_index(),
+        right,
+        left_on="day",
+        right_on="payment_date",
+        by="_key",
+        direction="forward",
+    ).set_index("index")
+    return ((merged["payment_date"] - merged["day"]) / DAY).reindex(contacts.index)
+
+
+def contact_block(contacts: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
+    """Response to contact: replies, promises, payment after a notice or only after escalation."""
+    if not len(contacts):
+        return pd.DataFrame(index=pd.Index([], name="customer_id", dtype="str"))
+    c = contacts[contacts["timestamp"] >= t - w.long_days * DAY].copy()
+    c["customer_id"] = c["customer_id"].astype("str")
+    purpose = c["template"].map(TEMPLATE_PURPOSE).fillna("other")
+    tone = c["template"].map(TEMPLATE_TONE).fillna("neutral")
+    if "tone" in c:
+        tone = c["tone"].where(c["tone"].notna(), tone)
+    c["dunning"] = purpose.isin(DUNNING_PURPOSES)
+    c["firm"] = tone.isin(ESCALATION_TONES) | purpose.eq("escalation")
+    lag = next_payment_days(c, pay)
+    day = c["timestamp"].dt.normalize()
+    closed = day + w.response_days * DAY < t
+    closed_firm = day + w.escalation_response_days * DAY < t
+    c["paid_after"] = (lag <= w.response_days).astype(float).where(closed)
+    c["paid_after_firm"] = (
+        (lag <= w.escalation_response_days).astype(float).where(closed_firm & c["firm"])
+    )
+    c["ignored"] = (c["dunning"] & closed & ~(lag <= w.response_days)).astype(float)
+    outcome = c["outcome"].astype("str")
+    opened = outcome.isin(["opened", "replied", "promise_to_pay"])
+    on_invoice = purpose.isin(INVOICE_PURPOSES) & opened & closed
+    inv_lag = next_payment_days(c, pay, by="invoice_id")
+    c["opened_paid"] = (inv_lag <= w.response_days).astype(float).where(on_invoice)
+    c["opened_ignored"] = (on_invoice & ~(inv_lag <= w.response_days)).astype(float)
+    c["offer_read"] = (purpose.eq("plan_offer") & opened).astype(float)
+    c["replied"] = outcome.isin(["replied", "promise_to_pay"])
+    c["promised"] = outcome.eq("promise_to_pay")
+    recent = c["timestamp"] >= t - w.recent_days * DAY
+    g, gr = c.groupby("customer_id"), c[recent].groupby("customer_id")
+    dunning = c[c["dunning"]]
+    out = pd.DataFrame(
+        {
+            "contacts_recent": gr.size(),
+            "dunning_recent": gr["dunning"].sum(),
+            "ignored_dunning_recent": gr["ignored"].sum(),
+            "reply_rate": g["replied"].mean(),
+            "promise_rate": g["promised"].mean(),
+            "paid_after_contact_share": dunning.groupby("customer_id")["paid_after"].mean(),
+            "paid_after_escalation_share": g["paid_after_firm"].mean(),
+            "opened_paid_share": g["opened_paid"].mean(),
+            "opened_ignored_recent": gr["opened_ignored"].sum(),
+            "plan_offers_read": g["offer_read"].sum(),
+        }
+    )
+    neutral = dunning[~dunning["firm"]].groupby("customer_id")["paid_after"].mean()
+    out["escalation_only_share"] = (
+        out["paid_after_escalation_share"] - neutral.reindex(out.index)
+    ).clip(lower=0)
+    return out
+
+
+def enrichment_block(customers: pd.DataFrame, enrichment_columns: tuple[str, ...]) -> pd.DataFrame:
+    """Enrichment attributes as recorded (missing stays missing) and whether any is on file."""
+    cust = customers.set_index(customers["customer_id"].astype("str"))
+    cols = {}
+    for name in ("credit_limit", "spend_level", "spend_trend"):
+        cols[name] = (
+            cust[name].astype(float) if name in cust else pd.Series(np.nan, index=cust.index)
+        )
+    out = pd.DataFrame(cols)
+    out["limit_to_spend"] = out["credit_limit"] / out["spend_level"].where(out["spend_level"] > 0)
+    present = [c for c in enrichment_columns if c in cust]
+    known = cust[present].notna().any(axis=1) if present else pd.Series(False, index=cust.index)
+    out["has_enrichment"] = known.astype(float)
+    autopay = cust["autopay"] if "autopay" in cust else pd.Series(pd.NA, index=cust.index)
+    out["autopay"] = pd.to_numeric(autopay.astype("boolean"), errors="coerce").astype(float)
+    out["segment"] = cust["segment"].astype("str").map(SEGMENT_CODE).astype(float)
+    return out
+
+
+COUNT_FEATURES = (
+    "n_invoices", "n_settled", "n_judged", "open_count", "overdue_count", "overdue_long_count",
+    "partial_open_count", "plan_requests_recent", "plan_requests_long", "plans_agreed_long",
+    "promises_long", "promises_broken_long", "disputes_long", "complaints_long", "write_offs",
+    "contacts_recent", "dunning_recent", "ignored_dunning_recent", "partial_payments_recent",
+    "partial_payments_long", "partial_payments_latest", "plan_events_latest",
+    "promises_broken_recent", "stress_months_share", "opened_ignored_recent", "plan_offers_read",
+)  # fmt: skip
+
+
+def fill_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts of things that did not happen are 0; rates and means without a base stay missing."""
+    out = frame.copy()
+    for name in COUNT_FEATURES:
+        if name in out:
+            out[name] = out[name].astype(float).fillna(0.0)
+    for name in CUSTOMER_FEATURES:
+        if name not in out:
+            out[name] = np.nan
+    return out.astype(float)
