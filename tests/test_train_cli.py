@@ -1,0 +1,61 @@
+"""dso-train end to end: the IBM benchmark through the Hydra config, MLflow store at the project
+root, results table, registered champion; and the Dask trainer."""
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from dso_model.cli.train import run_job
+from dso_model.config import compose_config
+from dso_model.pipeline.settings import TrainSettings
+from dso_model.pipeline.train import train
+from dso_model.tracking.model import CHAMPION
+from test_train_pipeline import FAST_MODEL, toy_inputs
+
+pytestmark = pytest.mark.slow
+
+
+def test_dso_train_on_ibm_runs_end_to_end(ibm_csv, isolated_root, tmp_path, capsys):
+    overrides = [
+        "data=ibm_ar",
+        "model=fast",
+        "split.n_folds=2",
+        "evaluation.baselines=[on_time,customer_mean]",
+    ]
+    cfg = compose_config("train", overrides)
+    outcome = run_job(cfg, tmp_path / "out", overrides)
+    printed = capsys.readouterr().out
+    assert "delay_model" in printed and "customer_mean" in printed and "MAE" in printed
+    assert (tmp_path / "out" / "train_results.txt").read_text() == outcome.text
+    assert outcome.decision.promoted and outcome.decision.model_name == "dso_delay_ibm_ar"
+    # the default store is a SQLite file at the project root, artifacts beside it
+    assert (isolated_root / "mlflow.db").exists()
+    run = mlflow.get_run(outcome.run_id)
+    assert run.info.artifact_uri.startswith(Path(isolated_root / "mlartifacts").as_uri())
+    assert run.data.params["data.name"] == "ibm_ar"
+    assert run.data.tags["test_window"].endswith(outcome.result.test_window)
+    files = {a.path for a in mlflow.MlflowClient().list_artifacts(outcome.run_id, "config")}
+    assert files == {"config/config.yaml", "config/overrides.txt"}
+    version = mlflow.MlflowClient().get_model_version_by_alias("dso_delay_ibm_ar", CHAMPION)
+    assert str(version.version) == outcome.decision.version
+
+
+def test_bad_settings_are_user_errors(tmp_path):
+    from dso_model.errors import DsoInputError
+
+    cfg = compose_config("train", ["data=ibm_ar", "split.gap_days=10"])
+    with pytest.raises(DsoInputError, match="gap_days"):
+        run_job(cfg, tmp_path)
+
+
+def test_dask_trainer_trains_without_early_stopping():
+    data, features = toy_inputs(2000, seed=6)
+    model = {"params": {**FAST_MODEL["params"], "n_estimators": 8}}
+    settings = TrainSettings.from_mapping(
+        {"model": model, "split": {"n_folds": 1}, "trainer": {"kind": "dask", "n_workers": 2}}
+    )
+    result = train(settings, data, features)
+    assert set(result.model.boosting_rounds().values()) == {8}  # every model used all its rounds
+    assert result.score("mae") < result.score("mae", "on_time")
+    assert result.model.trainer is not None and result.model.trainer._client is None  # closed
