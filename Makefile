@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 LINT_PATHS := src tests $(wildcard benchmarks)
 
-.PHONY: setup demo test lint format bench docs clean
+.PHONY: setup browser demo test lint format bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Debian's chromium + chromedriver for the HTML briefing's browser test (skipped when present).
+browser:
+	bash scripts/install_browser.sh
+
 demo: setup
 	$(BIN)/dso-validate data=synthetic
+	$(BIN)/dso-train data=synthetic
 
-test: setup
+test: setup browser
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

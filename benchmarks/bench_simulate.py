@@ -29,8 +29,10 @@ class Clock:
         wall, cpu = time.perf_counter(), time.process_time()
         self.rows.append((label, wall - self._wall, cpu - self._cpu))
         self._wall, self._cpu = wall, cpu
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
-            f"  {label:<22} {self.rows[-1][1]:8.1f} s wall {self.rows[-1][2]:8.1f} s cpu",
+            f"  {label:<22} {self.rows[-1][1]:8.1f} s wall {self.rows[-1][2]:8.1f} s cpu"
+            f"   peak so far {peak:,.0f} MB",
             flush=True,
         )
 
