@@ -200,9 +200,9 @@ def _reference_error(tables, sources, table: str, column: str, target: str) -> N
     if column not in df or not len(df):
         return
     target_table, target_col = target.split(".")
-    known = tables[target_table][target_col]
+    known = pd.Index(tables[target_table][target_col])  # unique: checked by the table schema
     values = df[column]
-    bad = values.notna() & ~values.isin(known)
+    bad = values.notna() & (known.get_indexer(values) < 0)
     if bad.any():
         idx = df.index[bad.to_numpy()][:5]
         raise DsoInputError(
