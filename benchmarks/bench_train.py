@@ -31,7 +31,11 @@ def make_inputs(n_invoices: int, n_features: int, seed: int):
     from dso_model.models.toy import make_delay_dataset
 
     invoices, features = make_delay_dataset(
-        n_invoices, max(n_invoices // 10, 100), n_noise_features=max(n_features - 4, 0), days=1095, seed=seed
+        n_invoices,
+        max(n_invoices // 10, 100),
+        n_noise_features=max(n_features - 4, 0),
+        days=1095,
+        seed=seed,
     )
     X = to_model_matrix(features)
     cutoff = invoices["issue_date"].quantile(0.9)
@@ -68,19 +72,25 @@ def main() -> None:
     # enough invoices in total that the training window alone holds --invoices
     X, known, train, val = make_inputs(int(args.invoices / 0.82), args.features, args.seed)
     t_data = time.perf_counter() - t0
-    print(f"data: {train.sum():,} training and {val.sum():,} validation invoices x {X.shape[1]} features "
-          f"({t_data:.1f}s to generate)")
+    print(
+        f"data: {train.sum():,} training and {val.sum():,} validation invoices x {X.shape[1]} features "
+        f"({t_data:.1f}s to generate)"
+    )
     cfg = model_config(args.model)
     load_before = os.getloadavg()[0]
     t1, c1 = time.perf_counter(), time.process_time()
-    model = DelayModel(cfg).fit(X.loc[train], known.loc[train], eval_set=(X.loc[val], known.loc[val]))
+    model = DelayModel(cfg).fit(
+        X.loc[train], known.loc[train], eval_set=(X.loc[val], known.loc[val])
+    )
     fit_s, fit_cpu = time.perf_counter() - t1, time.process_time() - c1
     t2 = time.perf_counter()
     model.predict(X.loc[val])
     predict_s = time.perf_counter() - t2
     rounds = model.boosting_rounds()
-    print(f"fit: {fit_s:.1f}s wall, {fit_cpu:.1f}s CPU on {os.cpu_count()} cores (load average "
-          f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after; other processes slow it down)")
+    print(
+        f"fit: {fit_s:.1f}s wall, {fit_cpu:.1f}s CPU on {os.cpu_count()} cores (load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after; other processes slow it down)"
+    )
     print(f"     model={args.model}; rounds {rounds}; {model.n_train_['periods']:,} hazard periods")
     print(f"predict {val.sum():,} invoices: {predict_s:.1f}s")
     print(f"peak memory: {peak_memory_mb():,.0f} MB")
