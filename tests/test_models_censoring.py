@@ -14,9 +14,13 @@ from dso_model.models.toy import make_delay_dataset
 def bias():
     invoices, features = make_delay_dataset(6000, 400, seed=11)
     cfg = CensoringConfig(
-        params=BoostingParams(n_estimators=60, learning_rate=0.1, num_leaves=15, early_stopping_rounds=0, n_jobs=1)
+        params=BoostingParams(
+            n_estimators=60, learning_rate=0.1, num_leaves=15, early_stopping_rounds=0, n_jobs=1
+        )
     )
-    table = censoring_experiment(invoices, features, ["2023-03-01", "2023-06-01"], invoices.attrs["as_of"], cfg)
+    table = censoring_experiment(
+        invoices, features, ["2023-03-01", "2023-06-01"], invoices.attrs["as_of"], cfg
+    )
     return table.assign(abs_bias=table["bias"].abs())
 
 

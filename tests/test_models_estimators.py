@@ -120,10 +120,14 @@ def test_refit_keeps_the_early_stopped_rounds_and_learns_from_more_data():
     cut = pd.Timestamp("2023-06-01")
     issue = inv["issue_date"]
     tr = (issue < cut - pd.Timedelta(days=180)).to_numpy()
-    va = ((issue >= cut - pd.Timedelta(days=180)) & (issue < cut - pd.Timedelta(days=90))).to_numpy()
+    va = (
+        (issue >= cut - pd.Timedelta(days=180)) & (issue < cut - pd.Timedelta(days=90))
+    ).to_numpy()
     before = (issue < cut).to_numpy()
     known = delay_outcomes(inv, cut)
-    model = DelayModel(DelayModelConfig(params=FAST)).fit(X[tr], known[tr], eval_set=(X[va], known[va]))
+    model = DelayModel(DelayModelConfig(params=FAST)).fit(
+        X[tr], known[tr], eval_set=(X[va], known[va])
+    )
     rounds, margin = model.boosting_rounds(), model.quantile_.margin_
     first = model.predict(X[~before])
     assert model.refit(X[before], known[before]) is model

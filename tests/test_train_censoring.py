@@ -26,6 +26,9 @@ def test_censoring_experiment_on_simulated_data(tmp_path):
     for population in ("recent", "test"):
         for quantity in ("p_late", "days_late_capped"):
             rows = summary.loc[(population, quantity)]
-            assert rows.loc["hazard", "abs_bias"] < rows.loc["drop_open", "abs_bias"], (population, quantity)
+            assert rows.loc["hazard", "abs_bias"] < rows.loc["drop_open", "abs_bias"], (
+                population,
+                quantity,
+            )
             assert rows.loc["drop_open", "bias"] < 0  # keeps the fast payers: too optimistic
     assert (tmp_path / "censoring_results.txt").exists()

@@ -197,7 +197,9 @@ class DelayMeanRegressor(BaseEstimator):
     def refit(self, X: pd.DataFrame, y: np.ndarray) -> DelayMeanRegressor:
         """Refit on more data with the early-stopped number of trees."""
         rounds = best_iteration(self.booster_)
-        self.booster_ = _fit_lgbm(self, "regression", X, np.asarray(y, dtype=float), None, rounds=rounds)
+        self.booster_ = _fit_lgbm(
+            self, "regression", X, np.asarray(y, dtype=float), None, rounds=rounds
+        )
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
