@@ -1,0 +1,111 @@
+"""TreeSHAP contributions: additivity, units, chunking, and finding the booster in our models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dso_model.explain import raw_prediction, resolve_booster, tree_contributions
+from dso_model.explain.demo import make_explain_dataset, train_demo_model
+
+
+@pytest.fixture(scope="module")
+def demo():
+    invoices, X, y = make_explain_dataset(1500, seed=4)
+    model = train_demo_model(X, y, n_estimators=60, num_leaves=15)
+    return invoices, X, y, model
+
+
+@pytest.mark.parametrize("method", ["exact", "saabas"])
+def test_contributions_plus_bias_equal_raw_output_for_every_row(demo, method):
+    _, X, _, model = demo
+    contribs = tree_contributions(model, X, method=method)
+    raw = raw_prediction(model, X).to_numpy()
+    total = contribs.values.to_numpy().sum(axis=1) + contribs.expected_value
+    np.testing.assert_allclose(total, raw, atol=1e-6)
+    assert contribs.max_additivity_error() < 1e-6
+    assert list(contribs.values.index) == list(X.index)
+    assert contribs.units == "days"
+
+
+def test_exact_contributions_match_the_shap_package(demo):
+    import shap
+
+    _, X, _, model = demo
+    rows = X.iloc[:200]
+    ours = tree_contributions(model, rows).values.to_numpy()
+    theirs = shap.TreeExplainer(model.booster_).shap_values(rows)
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-6)
+
+
+def test_chunked_equals_whole(demo):
+    _, X, _, model = demo
+    whole = tree_contributions(model, X.iloc[:300])
+    chunked = tree_contributions(model, X.iloc[:300], chunk_size=64)
+    np.testing.assert_allclose(whole.values.to_numpy(), chunked.values.to_numpy())
+
+
+def test_features_the_model_never_used_get_zero(demo):
+    _, X, _, model = demo
+    contribs = tree_contributions(model, X)
+    used = set(np.asarray(model.booster_.feature_name())[model.booster_.feature_importance() > 0])
+    unused = [c for c in contribs.features if c not in used]
+    assert unused, "the demo model should leave some features unused"
+    assert np.abs(contribs.values[unused].to_numpy()).max() == 0.0
+
+
+def test_classifier_contributions_are_log_odds_and_add_up():
+    import lightgbm as lgb
+
+    _, X, y = make_explain_dataset(800, seed=5)
+    clf = lgb.LGBMClassifier(n_estimators=30, num_leaves=7, n_jobs=1, verbosity=-1).fit(X, y > 5)
+    contribs = tree_contributions(clf, X)
+    assert contribs.units == "log-odds"
+    raw = clf.predict(X, raw_score=True)
+    np.testing.assert_allclose(contribs.output.to_numpy(), raw, atol=1e-6)
+
+
+def test_resolves_the_boosters_of_the_delay_model_parts(demo):
+    from dso_model.models.boosting import BoostingParams
+    from dso_model.models.estimators import DelayMeanRegressor, DelayQuantileRegressor
+
+    _, X, y, _ = demo
+    params = BoostingParams(n_estimators=20, num_leaves=7, early_stopping_rounds=0, n_jobs=1)
+    mean = DelayMeanRegressor(params).fit(X, y)
+    assert resolve_booster(mean) is mean.booster_.booster_
+    quantile = DelayQuantileRegressor((0.1, 0.5, 0.9), params, conformal=False).fit(X, y)
+
+    class Stub:  # the shape of a fitted DelayModel
+        late_ = mean
+        quantile_ = quantile
+        mean_ = None
+
+    median = resolve_booster(Stub(), part="mean")  # no mean part: falls back to the median
+    assert median is quantile.boosters_[1].booster_
+    with pytest.raises(ValueError):
+        resolve_booster(Stub(), part="nonsense")
+
+
+def test_missing_model_features_are_an_error(demo):
+    _, X, _, model = demo
+    with pytest.raises(KeyError):
+        tree_contributions(model, X.drop(columns=["hist_late_share"]))
+
+
+@pytest.mark.parametrize("method", ["exact", "saabas"])
+def test_categorical_splits_and_missing_values_still_add_up(method):
+    _, X, y = make_explain_dataset(800, seed=9)
+    X = X.copy()
+    X.loc[X.index[::7], "hist_days_late_mean"] = np.nan
+    import lightgbm as lgb
+
+    model = train_demo_model(X, y, n_estimators=30, num_leaves=7, min_child_samples=5)
+    booster = lgb.train(
+        {"objective": "regression", "num_leaves": 7, "verbosity": -1, "num_threads": 1},
+        lgb.Dataset(X, y, categorical_feature=["attr_segment", "attr_country"]),
+        num_boost_round=30,
+    )
+    for fitted in (model, booster):
+        contribs = tree_contributions(fitted, X, method=method)
+        raw = raw_prediction(fitted, X).to_numpy()
+        np.testing.assert_allclose(contribs.output.to_numpy(), raw, atol=1e-6)
