@@ -134,3 +134,12 @@ def test_refit_keeps_the_early_stopped_rounds_and_learns_from_more_data():
     assert model.boosting_rounds() == rounds and model.quantile_.margin_ == margin
     assert model.n_train_["all"] == before.sum()
     assert not np.allclose(model.predict(X[~before])["p_late"], first["p_late"])
+
+
+def test_too_few_known_outcomes_is_a_clear_error():
+    from dso_model.errors import DsoInputError
+
+    inv, X = make_delay_dataset(200, 20, seed=9)
+    known = delay_outcomes(inv, inv["issue_date"].min() + pd.Timedelta(days=20))
+    with pytest.raises(DsoInputError, match="known"):
+        DelayModel(DelayModelConfig(params=FAST)).fit(X, known)

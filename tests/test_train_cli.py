@@ -41,6 +41,27 @@ def test_dso_train_on_ibm_runs_end_to_end(ibm_csv, isolated_root, tmp_path, caps
     assert str(version.version) == outcome.decision.version
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        [],
+        ["experiment=search"],
+        ["experiment=censoring"],
+        ["trainer=dask", "model=large"],
+        ["model=fast", "data=ibm_ar", "labels.grace_days=5"],
+    ],
+)
+def test_config_variants_compose_into_settings(overrides):
+    from omegaconf import OmegaConf
+
+    cfg = compose_config("train", overrides)
+    settings = TrainSettings.from_mapping(OmegaConf.to_container(cfg, resolve=True))
+    assert settings.split.gap_days >= settings.labels.horizon_days
+    assert settings.model.labels == settings.labels
+    assert cfg.features.grace_days == settings.labels.grace_days
+    assert cfg.task in ("train", "search", "censoring")
+
+
 def test_bad_settings_are_user_errors(tmp_path):
     from dso_model.errors import DsoInputError
 

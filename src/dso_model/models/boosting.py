@@ -21,17 +21,17 @@ OBJECTIVES = ("binary", "regression", "regression_l1", "quantile")
 class BoostingParams:
     """LightGBM hyper-parameters (sklearn names). ``early_stopping_rounds=0`` turns it off."""
 
-    n_estimators: int = 400
-    learning_rate: float = 0.05
+    n_estimators: int = 2000
+    learning_rate: float = 0.1
     num_leaves: int = 31
     max_depth: int = -1
     min_child_samples: int = 40
-    subsample: float = 0.8
+    subsample: float = 0.7
     subsample_freq: int = 1
-    colsample_bytree: float = 0.8
+    colsample_bytree: float = 0.5
     reg_alpha: float = 0.0
     reg_lambda: float = 1.0
-    max_bin: int = 255
+    max_bin: int = 63
     early_stopping_rounds: int = 50
     n_jobs: int = 0  # 0: one thread for small data, all cores for large (see auto_threads)
     seed: int = 0

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from dso_model.errors import DsoInputError
 from dso_model.models.boosting import BoostingParams, Trainer, best_iteration
 from dso_model.models.estimators import DelayMeanRegressor, DelayQuantileRegressor, LateClassifier
 from dso_model.models.hazard import DEFAULT_EDGES, DiscreteHazardModel
@@ -62,9 +63,25 @@ class DelayModelConfig:
         return tuple(sorted(float(e) for e in wanted if e <= self.labels.horizon_days))
 
 
-def _subset(X: pd.DataFrame, outcomes: pd.DataFrame, mask_col: str, target: str):
+def _subset(
+    X: pd.DataFrame, outcomes: pd.DataFrame, mask_col: str, target: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows whose ``target`` is known without selecting on it (``mask_col``), and the target."""
     mask = outcomes[mask_col].to_numpy(dtype=bool)
-    return X.loc[mask] if len(X) == len(mask) else X, outcomes[target].to_numpy()[mask]
+    return X.loc[mask], outcomes[target].to_numpy()[mask]
+
+
+MIN_LABELS = 20
+
+
+def _require_labels(y: np.ndarray, what: str) -> None:
+    """Stop with a clear message when too few invoices have a known ``what`` to learn from."""
+    if len(y) < MIN_LABELS:
+        raise DsoInputError(
+            f"only {len(y)} training invoice(s) with a known {what} (need {MIN_LABELS})",
+            table="invoices",
+            hint="use more history before the training cut-off, or a shorter labels.horizon_days",
+        )
 
 
 class DelayModel(BaseEstimator):
@@ -88,22 +105,23 @@ class DelayModel(BaseEstimator):
     ) -> DelayModel:
         cfg = self.config or DelayModelConfig()
         common = {"trainer": self.trainer, "categorical": self.categorical}
-        self.hazard_ = DiscreteHazardModel(
-            edges=cfg.edges(), params=cfg.hazard_params or cfg.params, **common
-        ).fit(X, outcomes, eval_set=eval_set)
-        late_set = self._eval_subset(eval_set, "grace_elapsed", "late")
-        self.late_ = LateClassifier(cfg.params, cfg.late_calibration, **common).fit(
-            *_subset(X, outcomes, "grace_elapsed", "late"), eval_set=late_set
-        )
-        delay_set = self._eval_subset(eval_set, "horizon_elapsed", "days_late_capped")
+        train_late = _subset(X, outcomes, "grace_elapsed", "late")
         train_delay = _subset(X, outcomes, "horizon_elapsed", "days_late_capped")
+        _require_labels(train_late[1], "late / on-time outcome")
+        _require_labels(train_delay[1], "delay up to the horizon")
+        late_set = self._eval_subset(eval_set, "grace_elapsed", "late")
+        delay_set = self._eval_subset(eval_set, "horizon_elapsed", "days_late_capped")
+        hazard_params = cfg.hazard_params or cfg.params
+        self.hazard_ = DiscreteHazardModel(cfg.edges(), hazard_params, **common)
+        self.hazard_.fit(X, outcomes, eval_set=eval_set)
+        self.late_ = LateClassifier(cfg.params, cfg.late_calibration, **common)
+        self.late_.fit(*train_late, eval_set=late_set)
         self.quantile_ = DelayQuantileRegressor(cfg.quantiles, cfg.params, cfg.conformal, **common)
         self.quantile_.fit(*train_delay, eval_set=delay_set)
         self.mean_ = None
         if cfg.fit_mean:
-            self.mean_ = DelayMeanRegressor(cfg.params, **common).fit(
-                *train_delay, eval_set=delay_set
-            )
+            self.mean_ = DelayMeanRegressor(cfg.params, **common)
+            self.mean_.fit(*train_delay, eval_set=delay_set)
         self.config_ = cfg
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_train_ = {

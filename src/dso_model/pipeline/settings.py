@@ -49,7 +49,7 @@ class TrainSettings:
     baselines: tuple[str, ...] = ("on_time", "customer_mean", "last_delay", "linear", "oracle")
     group_columns: tuple[str, ...] = ("segment", "history", "latent_group")
     calibration_bins: int = 10
-    refit: bool = True
+    refit: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -87,7 +87,7 @@ class TrainSettings:
             baselines=tuple(evaluation.get("baselines", cls.baselines)),
             group_columns=tuple(evaluation.get("group_columns", cls.group_columns)),
             calibration_bins=int(evaluation.get("calibration_bins", 10)),
-            refit=bool((cfg.get("model") or {}).get("refit", True)),
+            refit=bool((cfg.get("model") or {}).get("refit", False)),
             seed=int(cfg.get("seed", 0)),
         )
 
