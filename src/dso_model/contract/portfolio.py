@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import contains, map_values, positions_in
 from dso_model.contract.schemas import validate_table
 from dso_model.contract.spec import AMOUNT_TOLERANCE, TABLES
 from dso_model.errors import DsoInputError
@@ -119,7 +120,9 @@ class Portfolio:
         t = pd.Timestamp(as_of)
         inv = self.invoices[self.invoices["issue_date"] < t]
         all_pay = effective_payments(self.invoices, self.payments)
-        pay = all_pay[(all_pay["payment_date"] < t) & all_pay["invoice_id"].isin(inv["invoice_id"])]
+        pay = all_pay[
+            (all_pay["payment_date"] < t) & contains(all_pay["invoice_id"], inv["invoice_id"])
+        ]
         events = self.events[self.events["timestamp"] < t]
         contacts = self.contacts[self.contacts["timestamp"] < t]
         customers = self.customers[self.customers["created_date"] < t]
@@ -158,20 +161,22 @@ def invoice_status_as_of(
     pay = payments.sort_values("payment_date", kind="stable")
     cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
     totals = pay.groupby("invoice_id")["amount"].sum()
-    amount_of = inv.set_index("invoice_id")["amount"]
-    due_amount = amount_of.reindex(pay["invoice_id"]).to_numpy()
+    due_amount = map_values(pay["invoice_id"], inv.set_index("invoice_id")["amount"])
     settled = cum.to_numpy() >= due_amount - AMOUNT_TOLERANCE * np.maximum(1.0, due_amount)
     settle_date = pay.loc[settled].groupby("invoice_id")["payment_date"].min()
-    inv["paid_amount"] = inv["invoice_id"].map(totals).fillna(0.0).astype(float)
-    inv["paid_date"] = settle_date.reindex(inv["invoice_id"]).to_numpy().astype("datetime64[ns]")
-    written_off = set()
+    inv["paid_amount"] = map_values(inv["invoice_id"], totals, fill=0.0)
+    at = positions_in(inv["invoice_id"], settle_date.index)
+    paid_date = np.full(len(inv), np.datetime64("NaT"), dtype="datetime64[ns]")
+    paid_date[at >= 0] = settle_date.to_numpy().astype("datetime64[ns]")[at[at >= 0]]
+    inv["paid_date"] = paid_date
+    written_off = np.zeros(len(inv), dtype=bool)
     if len(events):
         wo = events[(events["event_type"] == "write_off") & events["invoice_id"].notna()]
-        written_off = set(wo["invoice_id"])
+        written_off = contains(inv["invoice_id"], wo["invoice_id"])
     status = np.select(
         [
             inv["paid_date"].notna().to_numpy(),
-            inv["invoice_id"].isin(written_off).to_numpy(),
+            written_off,
             (inv["paid_amount"] > 0).to_numpy(),
         ],
         ["paid", "written_off", "partially_paid"],
@@ -200,9 +205,9 @@ def _reference_error(tables, sources, table: str, column: str, target: str) -> N
     if column not in df or not len(df):
         return
     target_table, target_col = target.split(".")
-    known = pd.Index(tables[target_table][target_col])  # unique: checked by the table schema
+    known = tables[target_table][target_col]  # unique: checked by the table schema
     values = df[column]
-    bad = values.notna() & (known.get_indexer(values) < 0)
+    bad = values.notna() & (positions_in(values, known) < 0)
     if bad.any():
         idx = df.index[bad.to_numpy()][:5]
         raise DsoInputError(
@@ -223,10 +228,11 @@ def check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -
                 _reference_error(tables, sources, table, col.name, col.references)
     pay = tables["payments"]
     if len(pay):
-        issue = tables["invoices"].set_index("invoice_id")["issue_date"]
-        early = pay["payment_date"] < pay["invoice_id"].map(issue)
+        inv = tables["invoices"]
+        issue = inv["issue_date"].to_numpy()[positions_in(pay["invoice_id"], inv["invoice_id"])]
+        early = pay["payment_date"].to_numpy() < issue
         if early.any():
-            idx = pay.index[early.to_numpy()][:5]
+            idx = pay.index[early][:5]
             raise DsoInputError(
                 "payment dated before its invoice's issue date",
                 file=sources.get("payments"),
@@ -243,7 +249,7 @@ def check_payments_match(tables: dict[str, pd.DataFrame], sources: dict[str, str
     if not len(pay):
         return
     totals = pay.groupby("invoice_id")["amount"].sum()
-    paid = inv["invoice_id"].map(totals).fillna(0.0)
+    paid = map_values(inv["invoice_id"], totals, fill=0.0)
     tol = AMOUNT_TOLERANCE * np.maximum(1.0, inv["amount"])
     bad = (paid - inv["paid_amount"]).abs() > tol
     if bad.any():

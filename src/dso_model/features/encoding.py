@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import positions_in
 from dso_model.contract.spec import CURRENCIES, LANGUAGES, SEGMENTS
 
 FIXED_VOCABULARIES: dict[str, tuple[str, ...]] = {
@@ -27,22 +28,13 @@ UNKNOWN = -1
 
 
 def lookup(values: pd.Series, universe: pd.Series | list) -> np.ndarray:
-    """Position of each value in ``universe`` (-1 for missing or unknown), by hashing in Arrow."""
-    import pyarrow.compute as pc
-
-    if not len(values):
-        return np.empty(0, np.int64)
-    found = pc.index_in(_arrow_strings(values), value_set=_arrow_strings(universe))
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    """Position of each value in ``universe`` (-1 for missing or unknown), compared as text."""
+    return positions_in(_as_text(values), _as_text(universe))
 
 
-def _arrow_strings(values):
-    import pyarrow as pa
-
+def _as_text(values) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="str")
-    if series.dtype != "str":
-        series = series.astype("str")
-    return pa.array(series)
+    return series if series.dtype == "str" else series.astype("str")
 
 
 class CategoryEncoder:
