@@ -82,20 +82,33 @@ def _load_parquet(cfg: dict[str, Any]) -> LoadedData:
 
 
 def synthetic_cache_key(cfg: Mapping[str, Any]) -> str:
-    """A short hash of everything that determines a simulated portfolio."""
-    from dso_model import __version__
+    """A short hash of everything that determines a simulated portfolio: the resolved simulator
+    settings (preset file, seed and overrides) and the simulator's code."""
+    from dataclasses import asdict
 
+    from dso_model import __version__
+    from dso_model.sim import load_preset
+
+    settings = load_preset(
+        str(cfg.get("sim", "default")), seed=cfg.get("seed"), **(cfg.get("overrides") or {})
+    )
     payload = json.dumps(
-        {
-            "sim": cfg.get("sim"),
-            "seed": cfg.get("seed"),
-            "overrides": cfg.get("overrides") or {},
-            "v": __version__,
-        },
+        {"settings": asdict(settings), "code": _simulator_code_digest(), "v": __version__},
         sort_keys=True,
         default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def _simulator_code_digest() -> str:
+    """Digest of the simulator's source files, so a code change never reads a stale cache."""
+    import dso_model.sim
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(dso_model.sim.__file__).parent.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _load_synthetic(cfg: dict[str, Any], paths: dict[str, Any]) -> LoadedData:
