@@ -80,3 +80,26 @@ def test_dask_trainer_trains_without_early_stopping():
     assert set(result.model.boosting_rounds().values()) == {8}  # every model used all its rounds
     assert result.score("mae") < result.score("mae", "on_time")
     assert result.model.trainer is not None and result.model.trainer._client is None  # closed
+
+
+def test_leakage_experiment_shows_what_leaks_would_claim(ibm_csv, isolated_root, tmp_path):
+    cfg = compose_config("train", ["experiment=leakage_ibm", "leakage.random_splits=2"])
+    outcome = run_job(cfg, tmp_path / "out")
+    table = outcome.table
+    honest = table.loc[("time split (walk-forward)", "point-in-time features")]
+    leaky = table.loc[("random split", "+ the invoice's outcome columns")]
+    assert leaky["mae"] < honest["mae"] / 2 and leaky["pr_auc"] > honest["pr_auc"]
+    assert (tmp_path / "out" / "leakage_results.txt").read_text() == outcome.text
+    metrics = mlflow.get_run(outcome.run_id).data.metrics
+    assert metrics["time.point_in_time.mae"] == pytest.approx(honest["mae"])
+
+
+def test_leakage_study_needs_outcome_columns():
+    from types import SimpleNamespace
+
+    from dso_model.cli.train import _run_leakage
+    from dso_model.errors import DsoInputError
+
+    data = SimpleNamespace(name="synthetic-small", outcomes=None)
+    with pytest.raises(DsoInputError, match="outcome columns"):
+        _run_leakage({"leakage": {"random_splits": 2}}, None, data, None)

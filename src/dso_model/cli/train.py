@@ -19,7 +19,7 @@ from dso_model.config import register_resolvers
 
 register_resolvers()
 log = logging.getLogger("dso_model")
-TASKS = ("train", "search", "censoring")
+TASKS = ("train", "search", "censoring", "leakage")
 
 
 @dataclass
@@ -118,6 +118,41 @@ def _run_censoring(plain, settings, data, features) -> JobOutcome:
     return JobOutcome("censoring", text, table=summary)
 
 
+def _run_leakage(plain, settings, data, features) -> JobOutcome:
+    from dso_model.errors import DsoInputError
+    from dso_model.pipeline.leakage_study import leakage_study, leaky_columns, study_metrics
+    from dso_model.pipeline.report import render_frame
+
+    if data.outcomes is None or not len(data.outcomes):
+        raise DsoInputError(
+            f"the leakage study needs outcome columns kept aside by the adapter; "
+            f"'{data.name}' has none",
+            hint="run it on a source with such columns, e.g. data=ibm_ar",
+        )
+    leaks = leaky_columns(data.portfolio.invoices, data.outcomes)
+    study = leakage_study(
+        settings, data, features, leaks, n_splits=int(plain["leakage"]["random_splits"])
+    )
+    text = render_frame(
+        study.table, f"{data.name}: what a random split and leaky features would have claimed"
+    )
+    if plain["mlflow"].get("enabled", True):
+        import mlflow
+
+        from dso_model.pipeline.train import data_fingerprint
+        from dso_model.tracking import run_tags, start_run
+
+        tags = run_tags(
+            data.name, data_fingerprint(data.portfolio.invoices), extra={"task": "leakage"}
+        )
+        with start_run(_tracking(plain), run_name=f"leakage-{data.name}", tags=tags) as run:
+            mlflow.log_metrics(study_metrics(study.table))
+            mlflow.log_text(study.scores.to_csv(index=False), "results/leakage_scores.csv")
+            mlflow.log_text(text, "results/leakage_table.txt")
+            return JobOutcome("leakage", text, study, run_id=run.info.run_id, table=study.table)
+    return JobOutcome("leakage", text, study, table=study.table)
+
+
 def run_job(
     cfg: DictConfig, output_dir: str | Path, overrides: list[str] | None = None
 ) -> JobOutcome:
@@ -137,6 +172,8 @@ def run_job(
     features = prepare_features(data.portfolio, settings)
     if task == "censoring":
         outcome = _run_censoring(plain, settings, data, features)
+    elif task == "leakage":
+        outcome = _run_leakage(plain, settings, data, features)
     elif plain["mlflow"].get("enabled", True):
         outcome = _run_tracked(task, plain, cfg, overrides, settings, data, features)
     else:
