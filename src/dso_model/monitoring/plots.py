@@ -10,21 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from dso_model.monitoring.run import MonitorResult
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+from dso_model.plotting import subplots
 
 
 def plot_group_shares(result: MonitorResult):
-    plt = _pyplot()
     shares = result.group_counts.div(result.group_counts.sum(axis=1), axis=0)
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = subplots(figsize=(8, 4))
     ax.stackplot(shares.index, *[shares[c] for c in shares.columns], labels=list(shares.columns))
     ax.set_ylabel("share of customers")
     ax.set_title("Profile groups by month")
@@ -34,10 +25,9 @@ def plot_group_shares(result: MonitorResult):
 
 
 def plot_drift(result: MonitorResult, top: int = 15):
-    plt = _pyplot()
     wide = result.drift.pivot(index="feature", columns="as_of", values="psi")
     wide = wide.loc[wide.max(axis=1).sort_values(ascending=False).index[:top]]
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(wide) + 1.5))
+    fig, ax = subplots(figsize=(9, 0.35 * len(wide) + 1.5))
     image = ax.imshow(wide.to_numpy(), aspect="auto", cmap="Reds", vmin=0, vmax=0.5)
     ax.set_yticks(range(len(wide)), wide.index, fontsize=8)
     ax.set_xticks(
@@ -53,9 +43,8 @@ def plot_drift(result: MonitorResult, top: int = 15):
 
 
 def plot_delay_decay(result: MonitorResult):
-    plt = _pyplot()
     d = result.delay_decay
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig, (left, right) = subplots(1, 2, figsize=(10, 3.5))
     left.plot(d["month"], d["mae"], marker="o")
     left.set_title(f"Delay MAE by issue month ({result.delay_source})")
     left.set_ylabel("days")
@@ -71,7 +60,6 @@ def save_figures(result: MonitorResult, folder: str | os.PathLike[str]) -> list[
     """Write the figures that have data as PNG files in ``folder``."""
     from dso_model.io.atomic import write_atomic
 
-    plt = _pyplot()
     makers = {"group_shares.png": plot_group_shares}
     if len(result.drift):
         makers["feature_drift.png"] = plot_drift
@@ -83,5 +71,4 @@ def save_figures(result: MonitorResult, folder: str | os.PathLike[str]) -> list[
         paths.append(
             write_atomic(Path(folder) / name, lambda p, f=fig: f.savefig(p, format="png", dpi=110))
         )
-        plt.close(fig)
     return paths

@@ -84,7 +84,6 @@ def log_tables(result: TrainResult) -> str:
 
 
 def log_figures(result: TrainResult) -> None:
-    import matplotlib.pyplot as plt
     import mlflow
 
     from dso_model.tracking.plots import calibration_figure, importance_figure, residuals_figure
@@ -101,7 +100,6 @@ def log_figures(result: TrainResult) -> None:
     for path, make in figures.items():
         fig = make()
         mlflow.log_figure(fig, path)
-        plt.close(fig)
 
 
 def log_train_result(result: TrainResult, params: Mapping[str, str] | None = None) -> str:
