@@ -227,3 +227,15 @@ def test_tiny_search_logs_nested_trials_under_one_parent(store, toy):
     assert set(outcome.best_params) == {"learning_rate", "num_leaves"}
     assert outcome.best_value == pytest.approx(outcome.best_result.val_score("mae"))
     assert outcome.best_value == pytest.approx(min(outcome.study.trials_dataframe()["value"]))
+
+
+def test_without_registration_the_model_is_still_logged(store, tracked, toy):
+    _, tracking = store
+    result, _, _ = tracked
+    data, _ = toy
+    with start_run(tracking, run_name="unregistered", tags=run_tags(data.name, "x")) as run:
+        assert log_and_register(result, "delay_unregistered", register=False) is None
+    loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/delay_model")
+    assert len(loaded.predict(result.input_example)) == len(result.input_example)
+    names = [m.name for m in mlflow.MlflowClient().search_registered_models()]
+    assert "delay_unregistered" not in names

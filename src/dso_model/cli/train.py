@@ -79,11 +79,12 @@ def _run_tracked(task, plain, cfg, overrides, settings, data, features) -> JobOu
 
         mlflow.set_tag("test_window", f"{result.data_fingerprint}:{result.test_window}")
         text = log_train_result(result, flatten_params(plain))
-        decision = None
-        if plain["tracking"].get("register", True):
-            decision = log_and_register(
-                result, tracking.registered_model_name, plain["tracking"]["champion_metric"]
-            )
+        decision = log_and_register(
+            result,
+            tracking.registered_model_name,
+            plain["tracking"]["champion_metric"],
+            register=bool(plain["tracking"].get("register", True)),
+        )
     return JobOutcome(task, text, result, run.info.run_id, decision)
 
 

@@ -126,13 +126,18 @@ def log_config_artifacts(config_yaml: str, overrides: list[str] | None) -> None:
     mlflow.log_text("\n".join(overrides or []) + "\n", "config/overrides.txt")
 
 
-def log_and_register(result: TrainResult, model_name: str, metric: str = "mae") -> Any:
-    """Log the last fold's model and register it; ``champion`` moves only if it wins."""
+def log_and_register(
+    result: TrainResult, model_name: str, metric: str = "mae", register: bool = True
+) -> Any:
+    """Log the last fold's model and (``register``) register it; ``champion`` moves only if it
+    wins. Returns the registry decision, or None when the model is only logged."""
     import mlflow
 
     from dso_model.tracking.model import log_delay_model, register_and_promote
 
     info = log_delay_model(result.model, result.input_example)
+    if not register:
+        return None
     window = f"{result.data_fingerprint}:{result.test_window}"
     decision = register_and_promote(
         info.model_uri, model_name, window, metric, result.last_fold_score(metric)
