@@ -1,0 +1,194 @@
+"""Message rendering: Jinja2 templates per template id, tone and language.
+
+Files live in ``templates/<template_id>/<tone>.<language>.j2``. Each file sets a ``subject`` and
+renders the body; ``short`` is true for SMS and push, which get a one-line text. Variables are
+autoescaped (an e-mail body is HTML-safe); plain-text channels get the text unescaped again, so a
+name like "O'Brien" reads right in an SMS. The payment link is a placeholder the sending system
+replaces with a real, signed link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from dso_model.contract.spec import TEMPLATES
+from dso_model.errors import DsoInputError
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+PAYMENT_LINK = "[[payment_link]]"
+SHORT_CHANNELS = ("sms", "push")
+HTML_CHANNELS = ("email",)
+LANGUAGE_FALLBACK = {"ca": "es", "pt": "es", "it": "es", "fr": "en", "de": "en"}
+DEFAULT_LANGUAGE = "en"
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "ca": "gener febrer març abril maig juny juliol agost setembre octubre novembre desembre",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered message and the variant actually used (after fallbacks)."""
+
+    subject: str
+    body: str
+    template: str
+    tone: str
+    language: str
+
+
+@cache
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+@cache
+def available_messages() -> pd.DataFrame:
+    """Every (template, tone, language) with a file."""
+    rows = []
+    for path in sorted(TEMPLATE_DIR.glob("*/*.*.j2")):
+        tone, language = path.name.removesuffix(".j2").split(".")
+        rows.append({"template": path.parent.name, "tone": tone, "language": language})
+    return pd.DataFrame(rows, columns=["template", "tone", "language"])
+
+
+def resolve_variant(template: str, tone: str | None, language: str) -> tuple[str, str]:
+    """The (tone, language) file to use: the requested ones, else the template's own tone and
+    the fallback language (Catalan to Spanish, then English)."""
+    if template not in TEMPLATES:
+        raise DsoInputError(
+            f"unknown message template '{template}'",
+            table="plan",
+            column="template",
+            examples=[template],
+            hint=f"templates: {', '.join(TEMPLATES)}",
+        )
+    have = available_messages()
+    have = have[have["template"] == template]
+    tones = [t for t in (tone, TEMPLATES[template][1]) if t]
+    languages = [x for x in (language, LANGUAGE_FALLBACK.get(language), DEFAULT_LANGUAGE) if x]
+    for lang in languages:
+        for t in tones:
+            if ((have["tone"] == t) & (have["language"] == lang)).any():
+                return t, lang
+    raise DsoInputError(f"no message file for template '{template}'", table="templates")
+
+
+def format_amount(amount: float, currency: str, language: str) -> str:
+    """1.234,56 € in Spanish and Catalan, €1,234.56 in English; the ISO code for others."""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    plain = f"{amount:,.2f}"
+    if language == "en":
+        return f"{symbol}{plain}" if symbol else f"{currency} {plain}"
+    local = plain.replace(",", "_").replace(".", ",").replace("_", ".")
+    return f"{local} {symbol or currency}"
+
+
+def format_date(date, language: str) -> str:
+    """15 March 2024 / 15 de marzo de 2024 / 15 de març de 2024; ISO for other languages."""
+    if date is None or pd.isna(date):
+        return ""
+    date = pd.Timestamp(date)
+    names = MONTHS.get(language)
+    if names is None:
+        return date.date().isoformat()
+    month = names.split()[date.month - 1]
+    if language == "en":
+        return f"{date.day} {month} {date.year}"
+    joiner = "d'" if language == "ca" and month[0] in "aeiou" else "de "
+    return f"{date.day} {joiner}{month} de {date.year}"
+
+
+def render_message(
+    template: str,
+    language: str,
+    *,
+    tone: str | None = None,
+    channel: str = "email",
+    customer_name: str | None = None,
+    amount: float | None = None,
+    currency: str = "EUR",
+    due_date=None,
+    invoice_id: str | None = None,
+    payment_link: str = PAYMENT_LINK,
+) -> Message:
+    """Render one message for one customer and (optionally) one invoice."""
+    from markupsafe import Markup
+
+    tone, lang = resolve_variant(template, tone, language)
+    jinja_template = _environment().get_template(f"{template}/{tone}.{lang}.j2")
+    context = {
+        "customer_name": customer_name or _GREETING_NAME[lang],
+        "amount": format_amount(float(amount), currency, lang) if amount is not None else None,
+        "due_date": format_date(due_date, lang),
+        "invoice_id": invoice_id,
+        "payment_link": payment_link,
+        "short": channel in SHORT_CHANNELS,
+        "channel": channel,
+    }
+    module = jinja_template.make_module(context)
+    subject, body = str(module.subject).strip(), str(module).strip()
+    if channel not in HTML_CHANNELS:
+        subject, body = Markup(subject).unescape(), Markup(body).unescape()
+    return Message(subject, body, template, tone, lang)
+
+
+_GREETING_NAME = {"en": "customer", "es": "cliente", "ca": "client"}
+
+
+def render_plan(
+    plan: pd.DataFrame,
+    customers: pd.DataFrame,
+    invoices: pd.DataFrame,
+    *,
+    payment_link: str = PAYMENT_LINK,
+) -> pd.DataFrame:
+    """Add ``subject``, ``body`` and ``message_language`` to each row of a contact plan.
+
+    Rendering is per message by nature; use it on the day's worklist, not inside simulations.
+    """
+    cust = customers.set_index("customer_id")
+    inv = invoices.set_index("invoice_id")
+    languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
+    names = plan["customer_id"].map(cust["name"]) if "name" in cust else None
+    invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
+    messages = [
+        render_message(
+            row.template,
+            str(languages.iloc[k]),
+            tone=getattr(row, "tone", None),
+            channel=row.channel,
+            customer_name=None if names is None or pd.isna(names.iloc[k]) else names.iloc[k],
+            amount=_invoice_value(inv, invoice_ids.iloc[k], "amount"),
+            currency=_invoice_value(inv, invoice_ids.iloc[k], "currency") or "EUR",
+            due_date=_invoice_value(inv, invoice_ids.iloc[k], "due_date"),
+            invoice_id=None if pd.isna(invoice_ids.iloc[k]) else invoice_ids.iloc[k],
+            payment_link=payment_link,
+        )
+        for k, row in enumerate(plan.itertuples(index=False))
+    ]
+    return plan.assign(
+        subject=[m.subject for m in messages],
+        body=[m.body for m in messages],
+        message_language=[m.language for m in messages],
+    )
+
+
+def _invoice_value(inv: pd.DataFrame, invoice_id, column: str):
+    if invoice_id is None or pd.isna(invoice_id) or invoice_id not in inv.index:
+        return None
+    value = inv.at[invoice_id, column]
+    return None if pd.isna(value) else value
