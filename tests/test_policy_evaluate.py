@@ -16,7 +16,7 @@ from dso_model.policy.ope_check import (
     estimate_targets,
     feasible_offsets,
 )
-from dso_model.policy.report import evaluation_metrics, markdown_table
+from dso_model.policy.report import evaluation_metrics, markdown_table, response_uplift
 
 START = pd.Timestamp("2024-07-01")  # a Monday
 
@@ -157,3 +157,37 @@ def test_too_short_a_history_for_profiles_says_what_to_change():
     with pytest.raises(DsoInputError, match="eval.profiles=false") as info:
         _train_profiles(sim.portfolio.snapshot(cut), cut, ids)
     assert "history" in info.value.problem
+
+
+class _KnownResponse:
+    """P(read) grows with the channel, the hour and x; reading saves offset + x balance-days."""
+
+    def read_probability(self, X, actions, customers):
+        channel = actions["channel"].map({"email": 0, "sms": 1}).fillna(2).to_numpy()
+        return 0.1 * channel + 0.01 * actions["hour"].to_numpy() + 0.01 * X["x"].to_numpy()
+
+    def effect_of_reading(self, X, actions, customers):
+        return -(actions["offset"].to_numpy(float) + X["x"].to_numpy())
+
+
+def test_response_uplift_averages_the_product_per_invoice():
+    invoices = pd.DataFrame({"invoice_id": ["i2", "i1"], "customer_id": ["c1", "c2"]})
+    features = pd.DataFrame({"x": [1.0, 3.0]}, index=pd.Index(["i1", "i2"], name="invoice_id"))
+    table = response_uplift(
+        _KnownResponse(),
+        features,
+        invoices,
+        pd.DataFrame({"customer_id": ["c1", "c2"]}),
+        START,
+        hours=[9, 13],
+        offsets=[-3, 5],
+        templates=["pre_due_reminder"],
+    )
+    assert len(table) == 5 * 2 * 2  # channels x hours x offsets x templates
+    row = table.set_index(["channel", "hour", "offset"]).loc[("sms", 13, 5)]
+    assert row["p_read"] == pytest.approx((0.24 + 0.26) / 2)
+    assert row["days_saved"] == pytest.approx(((5 + 1) + (5 + 3)) / 2)
+    assert row["uplift"] == pytest.approx((0.24 * 6 + 0.26 * 8) / 2)  # not 0.25 x 7
+    # a negative saving (a message that delays payment) is priced at zero, as the policy does
+    early = table.set_index(["channel", "hour", "offset"]).loc[("email", 9, -3)]
+    assert early["days_saved"] == pytest.approx((0 + 0) / 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ HEADERS = {
     "contact_cost": "cost",
     "write_off_amount": "written off",
 }
+UPLIFT_COLUMNS = ["channel", "hour", "offset", "template", "p_read", "days_saved", "uplift"]
 OPE_COLUMNS = ["target", "estimator", "value", "lower", "upper", "ess", "rollout_truth", "covered"]
 
 
@@ -130,3 +132,59 @@ def log_evaluation(result: PolicyEvaluation, cfg, data_name: str) -> str:
         if result.off_policy is not None:
             mlflow.log_text(result.off_policy.to_csv(index=False), "policy_eval/off_policy.csv")
         return run.info.run_id
+
+
+def response_uplift(
+    model,
+    features: pd.DataFrame,
+    invoices: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of,
+    *,
+    hours: Sequence[int],
+    offsets: Sequence[int],
+    templates: Sequence[str],
+) -> pd.DataFrame:
+    """What a response model learned, averaged over ``invoices`` (``invoice_id``,
+    ``customer_id``; ``features`` indexed by invoice id, as of ``as_of``).
+
+    One row per channel, hour, send day relative to due (``offset``) and template: the mean
+    P(read), the mean balance-days saved if read (as the decision layer prices it: never below
+    zero) and the mean uplift over no contact, P(read) x days saved, taken per invoice.
+    """
+    from dso_model.contract.spec import CHANNELS
+
+    inv = invoices.reset_index(drop=True)
+    X = features.loc[inv["invoice_id"]]
+    ids = inv["customer_id"].to_numpy()
+    n = len(inv)
+    reads = pd.MultiIndex.from_product([CHANNELS, list(hours)], names=["channel", "hour"])
+    slots = pd.MultiIndex.from_product(
+        [list(offsets), list(templates)], names=["offset", "template"]
+    )
+    rows = np.repeat(np.arange(n), len(reads))
+    read_actions = pd.DataFrame(
+        {
+            "customer_id": ids[rows],
+            "send_date": pd.Timestamp(as_of),
+            "channel": np.tile(reads.get_level_values("channel"), n),
+            "hour": np.tile(reads.get_level_values("hour"), n),
+        }
+    )
+    p_read = model.read_probability(X.iloc[rows], read_actions, customers).reshape(n, -1)
+    rows = np.repeat(np.arange(n), len(slots))
+    slot_actions = pd.DataFrame(
+        {
+            "customer_id": ids[rows],
+            "offset": np.tile(slots.get_level_values("offset"), n),
+            "template": np.tile(slots.get_level_values("template"), n),
+        }
+    )
+    effect = model.effect_of_reading(X.iloc[rows], slot_actions, customers).reshape(n, -1)
+    saved = np.clip(-effect, 0.0, None)
+    out = reads.to_frame(index=False).merge(slots.to_frame(index=False), how="cross")
+    return out.assign(
+        p_read=np.repeat(p_read.mean(axis=0), len(slots)),
+        days_saved=np.tile(saved.mean(axis=0), len(reads)),
+        uplift=(p_read.T @ saved / max(n, 1)).ravel(),
+    )[UPLIFT_COLUMNS]
