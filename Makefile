@@ -23,6 +23,7 @@ browser:
 demo: setup
 	$(BIN)/dso-validate data=synthetic
 	$(BIN)/dso-train data=synthetic
+	$(BIN)/dso-score data=synthetic
 
 test: setup browser
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -14,6 +14,7 @@ See ``docs/policy.md``.
 from dso_model.policy.config import GroupStrategy, LimitConfig, PolicyConfig, ValueConfig
 from dso_model.policy.decide import DecisionInputs, decide
 from dso_model.policy.limits import LimitedPlan, apply_limits
+from dso_model.policy.logs import contact_units
 from dso_model.policy.messages import Message, available_messages, render_message, render_plan
 from dso_model.policy.offpolicy import (
     Estimate,
@@ -23,7 +24,7 @@ from dso_model.policy.offpolicy import (
     snips,
 )
 from dso_model.policy.policy import NextBestActionPolicy, ProfileGroups, to_actions
-from dso_model.policy.response import EffectModel, ReadModel, ResponseModel
+from dso_model.policy.response import EffectModel, LgbmParams, ReadModel, ResponseModel
 
 __all__ = [
     "DecisionInputs",
@@ -31,6 +32,7 @@ __all__ = [
     "Estimate",
     "GroupStrategy",
     "LimitConfig",
+    "LgbmParams",
     "LimitedPlan",
     "Message",
     "NextBestActionPolicy",
@@ -41,6 +43,7 @@ __all__ = [
     "ValueConfig",
     "apply_limits",
     "available_messages",
+    "contact_units",
     "decide",
     "doubly_robust",
     "estimate_policy_value",

@@ -118,12 +118,14 @@ def fit_response_part(
     """
     from dso_model.features import build_features
     from dso_model.models.matrix import to_model_matrix
-    from dso_model.policy import EffectModel, PolicyConfig, ReadModel, ResponseModel
-
-    # Not (yet) in the policy package's public API: the contact log as training units and the
-    # LightGBM settings of the response model's parts.
-    from dso_model.policy.logs import contact_units
-    from dso_model.policy.response import LgbmParams
+    from dso_model.policy import (
+        EffectModel,
+        LgbmParams,
+        PolicyConfig,
+        ReadModel,
+        ResponseModel,
+        contact_units,
+    )
 
     config = PolicyConfig.from_mapping(dict(settings)) if settings else PolicyConfig.default()
     parts = {}
