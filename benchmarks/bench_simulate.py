@@ -2,22 +2,71 @@
 
     python benchmarks/bench_simulate.py                       # default preset, 100,000 x 24
     python benchmarks/bench_simulate.py --customers 20000 --oracle-replications 0
+    python benchmarks/bench_simulate.py --jobs 2              # oracle batches in 2 processes
 
 Prints wall and CPU seconds per phase (world; history and its tables; oracle; contract validation)
-and the process's peak resident memory so far after each phase. Target (issue 3): default preset at 100,000 customers x 24
+and the process's peak resident memory so far after each phase, and at the end the peak of the
+summed proportional set size of this process and its oracle workers (sampled once a second). Target (issue 3): default preset at 100,000 customers x 24
 months in under 60 s and 4 GB on a 2-core machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import threading
 import time
+from pathlib import Path
 
 from dso_model.contract.portfolio import Portfolio
 from dso_model.sim import load_preset
 from dso_model.sim.oracle import oracle_outcomes
 from dso_model.sim.simulation import Simulation, simulate_history
+
+
+def proportional_mb(pid: int) -> float:
+    """A process's proportional set size (shared pages split between their users), in MB."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for t in tasks for c in (t / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+class TreeMemory:
+    """Samples, every ``interval`` seconds, the summed PSS of this process and its children:
+    the memory the main process and its oracle workers really hold together (Linux only)."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    def _run(self, interval: float) -> None:
+        me = os.getpid()
+        while not self._stop.wait(interval):
+            total = sum(proportional_mb(p) for p in [me, *child_pids(me)])
+            self.peak_mb = max(self.peak_mb, total)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 class Clock:
@@ -48,6 +97,12 @@ def main() -> None:
         default=None,
         help="override the preset's oracle.replications",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes for the oracle's batches of replications (see oracle_outcomes)",
+    )
     args = parser.parse_args()
     overrides = {"n_customers": args.customers, "months": args.months}
     if args.oracle_replications is not None:
@@ -55,15 +110,24 @@ def main() -> None:
     config = load_preset(args.preset, **overrides)
     print(
         f"preset {args.preset}: {args.customers:,} customers x {args.months} months, "
-        f"oracle replications {config.oracle.replications}"
+        f"oracle replications {config.oracle.replications}, {args.jobs} job(s)"
     )
+    with TreeMemory() as tree:
+        run(config, args.jobs)
+    if tree.peak_mb:
+        print(
+            f"  peak memory of this process and its workers together (PSS): {tree.peak_mb:,.0f} MB"
+        )
+
+
+def run(config, jobs: int) -> None:
     clock = Clock()
     sim = Simulation(config, None, None)  # type: ignore[arg-type]
     world, tables = sim.world()
     clock.lap("world")
     frames, _ = simulate_history(world, tables)
     clock.lap("history and tables")
-    oracle_outcomes(world, tables)
+    oracle_outcomes(world, tables, n_jobs=jobs)
     clock.lap("oracle")
     portfolio = Portfolio.from_tables(**frames, as_of=config.end)
     clock.lap("contract validation")
@@ -73,6 +137,13 @@ def main() -> None:
     counts = ", ".join(f"{n:,} {t}" for t, n in portfolio.summary_counts().items())
     print(f"  {'total':<22} {wall:8.1f} s wall {cpu:8.1f} s cpu")
     print(f"  peak memory {peak_mb:,.0f} MB; {counts}")
+    if jobs > 1:
+        child = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(
+            f"  worker processes (not included above): {child.ru_utime + child.ru_stime:,.1f} s cpu,"
+            f" largest peak resident {child.ru_maxrss / 1024:,.0f} MB"
+            " (counting the pages it shares with this process)"
+        )
 
 
 if __name__ == "__main__":

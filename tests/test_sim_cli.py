@@ -9,7 +9,13 @@ import sys
 from dso_model.contract.portfolio import Portfolio
 from dso_model.sim import load_preset, load_simulation, simulate
 
-OVERRIDES = ["sim.n_customers=150", "sim.months=4", "sim.oracle.replications=2"]
+# one replication per batch, so that ``jobs=2`` runs the oracle in two processes
+OVERRIDES = [
+    "sim.n_customers=150",
+    "sim.months=4",
+    "sim.oracle.replications=2",
+    "sim.oracle.max_stacked_invoices=1",
+]
 
 
 def run_cli(args, root):
@@ -24,7 +30,7 @@ def run_cli(args, root):
 
 
 def test_cli_writes_a_valid_portfolio_and_truth_into_the_hydra_folder(tmp_path, isolated_root):
-    done = run_cli(["sim=small", "progress=false", *OVERRIDES], isolated_root)
+    done = run_cli(["sim=small", "progress=false", "jobs=2", *OVERRIDES], isolated_root)
     assert done.returncode == 0, done.stderr
     folders = [p.parent for p in (isolated_root / "outputs" / "simulate").rglob("meta.json")]
     assert len(folders) == 1
@@ -34,8 +40,10 @@ def test_cli_writes_a_valid_portfolio_and_truth_into_the_hydra_folder(tmp_path, 
     loaded = load_simulation(out)
     assert len(loaded.truth.invoices) == len(portfolio.invoices)
     assert not list(out.rglob("*.tmp"))
-    # the app writes exactly what the library does for the same config: byte for byte
-    config = load_preset("small", n_customers=150, months=4, **{"oracle.replications": 2})
+    # the app, with the oracle in two processes, writes exactly what the library does in one
+    # for the same config: byte for byte
+    oracle = {"oracle.replications": 2, "oracle.max_stacked_invoices": 1}
+    config = load_preset("small", n_customers=150, months=4, **oracle)
     again = simulate(config).save(tmp_path / "lib")
     for path in again.rglob("*"):
         if path.is_file():

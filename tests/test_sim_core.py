@@ -206,3 +206,37 @@ def test_hashed_uniforms_are_pure_functions_of_their_keys():
     assert np.array_equal(uniform(5, ids[::-1], 3)[::-1], uniform(5, ids, 3))
     assert abs(uniform(5, ids, 4).mean() - 0.5) < 0.02
     assert abs(np.corrcoef(uniform(5, ids, 3), uniform(5, ids, 4))[0, 1]) < 0.05
+
+
+def test_logging_plan_gives_each_day_its_contacts_in_schedule_order():
+    """The compact plan lists, day by day, what a full day-sorted schedule would: the dunning
+    steps stage by stage, then the pre-due contacts, each in invoice order."""
+    from dso_model.sim.engine import build_tables
+    from dso_model.sim.logging_policy import _timing, planned_for, schedule_new_invoices
+    from dso_model.sim.noise import Keys, uniforms
+    from dso_model.sim.state import State
+
+    world = build_world(load_preset("small", **TINY))
+    tables, state, keys = build_tables(world), State(world), Keys(3, "history")
+    schedule_new_invoices(world, state, keys)
+    log, idx = world.config.logging, np.arange(world.n_invoices)
+    e, shift = _timing(world)
+    days, codes = [], []
+    for s, stage in enumerate(log.stages):
+        u = uniforms(keys.log_shift, idx * 16 + s, 0, 2)
+        drawn = np.where(u[0] < e / 2, -shift, np.where(u[0] >= 1 - e / 2, shift, 0))
+        fire = u[1] >= log.skip_prob
+        days.append((world.invoices["due"] + stage.offset + drawn)[fire])
+        codes.append((idx * 16 + s)[fire])
+    has = state.pre_arm >= 0
+    offsets = np.asarray(log.pre_due_offsets)[state.pre_arm[has]]
+    days.append(world.invoices["due"][has] + offsets)
+    codes.append(idx[has] * 16 + len(log.stages) + state.pre_arm[has])
+    days, codes = np.concatenate(days), np.concatenate(codes)
+    order = np.argsort(days, kind="stable")
+    days, codes = days[order], codes[order]
+    assert has.any() and len(codes)
+    for d in range(tables.calendar.n_days):
+        invoices, steps = planned_for(world, tables, state, d)
+        expected = codes[days == d]
+        assert np.array_equal(invoices * 16 + steps, expected), d

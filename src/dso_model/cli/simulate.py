@@ -25,7 +25,7 @@ def main(cfg: DictConfig) -> None:
 
     config = SimConfig.from_mapping(OmegaConf.to_container(cfg.sim, resolve=True))
     out = Path(cfg.out_dir) if cfg.out_dir else hydra_output_dir()
-    simulation = simulate(config, progress=bool(cfg.progress))
+    simulation = simulate(config, progress=bool(cfg.progress), n_jobs=int(cfg.jobs))
     simulation.save(out)
     counts = ", ".join(f"{n} {t}" for t, n in simulation.portfolio.summary_counts().items())
     print(f"simulated '{config.name}' (seed {config.seed}): {counts}")

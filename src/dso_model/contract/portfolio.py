@@ -65,8 +65,9 @@ class Portfolio:
             "events": events if events is not None else empty_table("events"),
         }
         tables = {t: validate_table(df, t, sources.get(t)) for t, df in raw.items()}
-        check_references(tables, sources)
-        check_payments_match(tables, sources)
+        positions = ReferencePositions(tables)
+        check_references(tables, sources, positions)
+        check_payments_match(tables, sources, positions)
         if as_of is None:
             as_of = _latest_date(tables) + pd.Timedelta(days=1)
         tables = {t: df.reset_index(drop=True) for t, df in tables.items()}
@@ -200,14 +201,32 @@ def _latest_date(tables: dict[str, pd.DataFrame]) -> pd.Timestamp:
     return max(dates).normalize()
 
 
-def _reference_error(tables, sources, table: str, column: str, target: str) -> None:
+class ReferencePositions:
+    """Where each row's reference points in the referenced table, looked up once per column."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame]) -> None:
+        self.tables = tables
+        self._found: dict[tuple[str, str, str], np.ndarray] = {}
+
+    def __call__(self, table: str, column: str, target: str) -> np.ndarray:
+        """Positions of ``table.column`` in ``target`` (``"table.column"``, unique); -1 if absent."""
+        key = (table, column, target)
+        if key not in self._found:
+            target_table, target_col = target.split(".")
+            known = self.tables[target_table][target_col]  # unique: checked by the table schema
+            self._found[key] = positions_in(self.tables[table][column], known)
+        return self._found[key]
+
+
+def _reference_error(
+    tables, sources, table: str, column: str, target: str, positions: ReferencePositions
+) -> None:
     df = tables[table]
     if column not in df or not len(df):
         return
-    target_table, target_col = target.split(".")
-    known = tables[target_table][target_col]  # unique: checked by the table schema
+    target_table = target.split(".")[0]
     values = df[column]
-    bad = values.notna() & (positions_in(values, known) < 0)
+    bad = values.notna() & (positions(table, column, target) < 0)
     if bad.any():
         idx = df.index[bad.to_numpy()][:5]
         raise DsoInputError(
@@ -220,16 +239,23 @@ def _reference_error(tables, sources, table: str, column: str, target: str) -> N
         )
 
 
-def check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> None:
+def check_references(
+    tables: dict[str, pd.DataFrame],
+    sources: dict[str, str],
+    positions: ReferencePositions | None = None,
+) -> None:
     """Every reference declared in the spec resolves."""
+    positions = positions or ReferencePositions(tables)
     for table, spec in TABLES.items():
         for col in spec.columns:
             if col.references:
-                _reference_error(tables, sources, table, col.name, col.references)
+                _reference_error(tables, sources, table, col.name, col.references, positions)
     pay = tables["payments"]
     if len(pay):
         inv = tables["invoices"]
-        issue = inv["issue_date"].to_numpy()[positions_in(pay["invoice_id"], inv["invoice_id"])]
+        issue = inv["issue_date"].to_numpy()[
+            positions("payments", "invoice_id", "invoices.invoice_id")
+        ]
         early = pay["payment_date"].to_numpy() < issue
         if early.any():
             idx = pay.index[early][:5]
@@ -243,13 +269,25 @@ def check_references(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -
             )
 
 
-def check_payments_match(tables: dict[str, pd.DataFrame], sources: dict[str, str]) -> None:
+def _paid_per_invoice(pay: pd.DataFrame, inv: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """Sum of the payments of each invoice, in the invoices' order, from the payments' positions
+    among the invoices (payments of unknown invoices and missing amounts count for nothing)."""
+    known = pos >= 0
+    amount = np.nan_to_num(pay["amount"].to_numpy(dtype=float, na_value=np.nan))
+    return np.bincount(pos[known], weights=amount[known], minlength=len(inv))
+
+
+def check_payments_match(
+    tables: dict[str, pd.DataFrame],
+    sources: dict[str, str],
+    positions: ReferencePositions | None = None,
+) -> None:
     """When payments are given, they add up to each invoice's paid amount."""
     pay, inv = tables["payments"], tables["invoices"]
     if not len(pay):
         return
-    totals = pay.groupby("invoice_id")["amount"].sum()
-    paid = map_values(inv["invoice_id"], totals, fill=0.0)
+    positions = positions or ReferencePositions(tables)
+    paid = _paid_per_invoice(pay, inv, positions("payments", "invoice_id", "invoices.invoice_id"))
     tol = AMOUNT_TOLERANCE * np.maximum(1.0, inv["amount"])
     bad = (paid - inv["paid_amount"]).abs() > tol
     if bad.any():

@@ -114,9 +114,10 @@ def execute_contacts(
     state.firm_until[inv[firm]] = d + world.config.payment.firm_days
     offer_plans(world, state, d, acts, hit & (purpose == PLAN_OFFER) & ~disp, u, rec)
     replied, promised = replies(world, state, d, acts, opened, purpose, disp, u, rec)
-    outcome = np.select([promised, replied, opened, delivered], [4, 3, 2, 1], default=0)
-    cost = channel_values(world.config.contact.cost)[acts.channel]
-    rec.contact(d, acts, outcome, cost)
+    if rec.enabled:
+        outcome = np.select([promised, replied, opened, delivered], [4, 3, 2, 1], default=0)
+        cost = channel_values(world.config.contact.cost)[acts.channel]
+        rec.contact(d, acts, outcome, cost)
     react(world, state, d, acts, delivered, local, disp, u, rec)
 
 
@@ -174,6 +175,23 @@ def react(
     harsh = np.array([cc.harshness[t] for t in TONES])[acts.tone]
     add_pressure(world, state, d, c[delivered], harsh[delivered])
     p = state.pressure[c]
+    b0, b1 = cc.opt_out_logit
+    opt = delivered & (u[OPT_OUT] < sigmoid(b0 + b1 * np.log1p(p)))
+    if rec.enabled:  # complaints and public posts are events only: no effect on the state
+        record_complaints(world, state, d, acts, delivered, local, disp, u, p, rec)
+    inv = acts.invoice
+    state.opt_out[c[opt], acts.channel[opt]] = True
+    rec.event(d, acts.hour[opt] + 1, c[opt], inv[opt], "opt_out", channel=acts.channel[opt])
+    erode(world, state, c[delivered], p[delivered])
+
+
+def record_complaints(
+    world, state: State, d: int, acts: Actions, delivered, local, disp, u, p, rec: Recorder
+) -> None:
+    """Complaints and public posts, more likely under pressure, when firm with the unable, at
+    quiet hours and during a dispute."""
+    cc = world.config.contact
+    c = acts.customer
     rep = world.customers["reputation"][c]
     lo, hi = cc.quiet_hours
     hour = np.mod(local, 24)
@@ -182,8 +200,6 @@ def react(
     features = np.stack([np.ones(len(c)), np.log1p(p), rep, unable_firm, quiet, disp], axis=1)
     complain = delivered & (u[COMPLAIN] < sigmoid(features @ np.asarray(cc.complaint_logit)))
     post = delivered & (u[POST] < sigmoid(features @ np.asarray(cc.post_logit)))
-    b0, b1 = cc.opt_out_logit
-    opt = delivered & (u[OPT_OUT] < sigmoid(b0 + b1 * np.log1p(p)))
     lag = 1 + np.floor(u[LAG] * 30).astype(np.int64)
     mood = -(0.2 + 0.8 * u[MOOD])
     inv = acts.invoice
@@ -204,9 +220,6 @@ def react(
         "social_mention",
         sentiment=mood[post],
     )
-    state.opt_out[c[opt], acts.channel[opt]] = True
-    rec.event(d, acts.hour[opt] + 1, c[opt], inv[opt], "opt_out", channel=acts.channel[opt])
-    erode(world, state, c[delivered], p[delivered])
 
 
 def erode(world, state: State, c: np.ndarray, pressure: np.ndarray) -> None:

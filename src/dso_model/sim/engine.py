@@ -16,7 +16,7 @@ import numpy as np
 
 from dso_model.contract.spec import AMOUNT_TOLERANCE
 from dso_model.sim.noise import Keys, exponential, uniform, uniforms
-from dso_model.sim.state import Actions, Recorder, State
+from dso_model.sim.state import Actions, Recorder, State, refresh_hazard_base
 from dso_model.sim.world import Calendar, World
 
 ActionSource = Callable[[World, "EngineTables", State, int, Keys, Recorder], Actions]
@@ -49,6 +49,9 @@ class EngineTables:
     created_lo: int
     issue_ptr: np.ndarray
     amount_factor: np.ndarray
+    habit_day: np.ndarray  # per invoice: due day + the customer's habitual offset
+    autopay: np.ndarray  # per invoice: the customer pays by direct debit
+    segment: np.ndarray  # per invoice: the customer's segment
 
     def due_on(self, day: int) -> np.ndarray:
         if day < 0 or day + 1 >= len(self.due_ptr):
@@ -87,6 +90,9 @@ def build_tables(world: World) -> EngineTables:
         lo,
         np.searchsorted(inv["issue"], np.arange(cal.n_days + 1)),
         slow,
+        inv["due"] + cust["pay_offset"][c],
+        cust["autopay"][c],
+        cust["segment"][c],
     )
 
 
@@ -153,6 +159,7 @@ def start_month(world: World, tables: EngineTables, state: State, d: int, rec: R
     state.will = np.clip(base + state.will_adj, 0.0, 1.0)
     state.a_w = sigmoid((state.ability - tr.unable_below) / tr.transition_width)
     state.w_w = sigmoid((state.will - tr.unwilling_below) / tr.transition_width)
+    refresh_hazard_base(world.config.payment, state)
     if rec.enabled:
         rec.monthly_will[m] = state.will.astype(np.float32)
 
@@ -164,6 +171,7 @@ def update_willingness(world: World, state: State, customers: np.ndarray) -> Non
     state.will[customers] = np.clip(base + state.will_adj[customers], 0.0, 1.0)
     will = state.will[customers]
     state.w_w[customers] = sigmoid((will - tr.unwilling_below) / tr.transition_width)
+    refresh_hazard_base(world.config.payment, state, customers)
 
 
 def issue_invoices(world: World, state: State, d: int, keys: Keys, upto: int) -> None:
@@ -203,13 +211,15 @@ def activate(state: State, idx: np.ndarray, keys: Keys) -> None:
     state.entered[idx] = True
     state.thr[idx] = exponential(keys.threshold, idx)
     state.nthr[idx] = exponential(keys.notice_threshold, idx)
-    state.cum[idx] = 0.0
     state.ncum[idx] = 0.0
     state.active = np.concatenate([state.active, idx])
 
 
 def in_dispute(state: State, idx: np.ndarray, d: int) -> np.ndarray:
-    return state.disputed[idx] & (state.disp_open[idx] <= d) & (d < state.disp_close[idx])
+    out = state.disputed[idx]
+    k = idx[out]  # few invoices are disputed: look up their windows only
+    out[out] = (state.disp_open[k] <= d) & (d < state.disp_close[k])
+    return out
 
 
 def schedule(state: State, day: int | np.ndarray, idx: np.ndarray) -> None:
@@ -225,23 +235,57 @@ def process_open(
     """One day of the open invoices: agenda, direct debits, hazards, plans, write-offs."""
     process_agenda(world, state, d, keys, rec)
     direct_debits(world, tables, state, d, keys, rec)
-    a = state.active[~state.closed[state.active]]
+    a, col = open_active(world, tables, state)
     if len(a):
-        cust = world.customers
-        c = world.invoices["customer"][a]
-        r = d - world.invoices["due"][a]
+        c = col["customer"]
+        r = d - col["due"]
         free = state.plan_left[a] == 0
-        disputed = np.flatnonzero(state.disputed[a])
+        disputed = np.flatnonzero(col["disputed"])
         free[disputed] &= ~in_dispute(state, a[disputed], d)
-        started = free & ((r >= cust["pay_offset"][c]) | state.nudged[a])
+        started = free & ((col["habit_day"] <= d) | state.nudged[a])
         aware = state.aware[a]
-        paying = started & aware & ~(cust["autopay"][c] & (r <= 0))
-        hazard_payments(world, tables, state, a[paying], c[paying], d, keys, rec)
+        paying = started & aware & ~(col["autopay"] & (r <= 0))
+        hazard_payments(world, tables, state, a, col, np.flatnonzero(paying), d, keys, rec)
         unaware = started & ~aware
-        notice_forgotten(world, tables, state, a[unaware], c[unaware], d)
+        notice_forgotten(world, tables, state, a, col, np.flatnonzero(unaware), d)
         request_plans(world, state, a, c, r, free, d, keys, rec)
     write_off(world, tables, state, d, rec)
-    state.active = a[~state.closed[a]]
+    state.active, state.active_columns = a, col  # today's closed leave at the next call
+
+
+def _joining_columns(world: World, tables: EngineTables, state: State, idx: np.ndarray):
+    """What the daily step reads of invoices joining it: what does not change once an invoice is
+    in the process, and the running payment hazard and threshold (kept only here from then on)."""
+    return {
+        "cum": np.zeros(len(idx)),
+        "thr": state.thr[idx],
+        "customer": world.invoices["customer"][idx].astype(np.int32),
+        "due": world.invoices["due"][idx].astype(np.int32),
+        "habit_day": tables.habit_day[idx].astype(np.int32),
+        "autopay": tables.autopay[idx],
+        "amount_factor": tables.amount_factor[idx],
+        "segment": tables.segment[idx].astype(np.int8),
+        "disputed": state.disputed[idx],  # decided at issue, before an invoice can enter
+    }
+
+
+def open_active(
+    world: World, tables: EngineTables, state: State
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The open invoices in the process and their columns, side by side.
+
+    The columns are carried along with ``state.active`` (extended for invoices that joined since
+    the last call), so the daily step reads them contiguously rather than from world-sized arrays.
+    """
+    col = state.active_columns
+    done = len(col["customer"]) if col else 0
+    if not col or done < len(state.active):
+        fresh = _joining_columns(world, tables, state, state.active[done:])
+        col = {k: np.concatenate([col[k], v]) for k, v in fresh.items()} if col else fresh
+    keep = ~state.closed[state.active]
+    if keep.all():
+        return state.active, col
+    return state.active[keep], {name: values[keep] for name, values in col.items()}
 
 
 def process_agenda(world: World, state: State, d: int, keys: Keys, rec: Recorder) -> None:
@@ -296,24 +340,31 @@ def direct_debits(
 
 
 def hazard_payments(
-    world, tables: EngineTables, state: State, idx, c, d: int, keys: Keys, rec: Recorder
+    world,
+    tables: EngineTables,
+    state: State,
+    a: np.ndarray,
+    col: dict[str, np.ndarray],
+    pos: np.ndarray,
+    d: int,
+    keys: Keys,
+    rec: Recorder,
 ) -> None:
-    """Aware invoices pay when their cumulative hazard crosses their threshold."""
-    if not len(idx):
+    """Aware invoices (``a[pos]``) pay when their cumulative hazard crosses their threshold."""
+    if not len(pos):
         return
-    cfg = world.config.payment
-    ww = state.w_w[c]
-    firm = 1.0 + cfg.firm_boost * (state.firm_until[idx] >= d)
-    will_term = ww + (1.0 - ww) * cfg.unwilling_factor * firm
-    able_term = state.a_w[c] + (1.0 - state.a_w[c]) * cfg.unable_factor
-    h = cfg.act_hazard * able_term * will_term * tables.amount_factor[idx]
-    h *= tables.day_factor[d, world.customers["segment"][c]]
-    cum = state.cum[idx] + h
-    hit = cum >= state.thr[idx]
-    state.cum[idx] = np.where(hit, 0.0, cum)
+    idx, c = a[pos], col["customer"][pos]
+    h = state.hazard_base[c]
+    firm = np.flatnonzero(state.firm_until[idx] >= d)
+    h[firm] = state.hazard_firm[c[firm]]
+    h *= col["amount_factor"][pos]
+    h *= tables.day_factor[d][col["segment"][pos]]
+    cum = col["cum"][pos] + h
+    hit = cum >= col["thr"][pos]
+    col["cum"][pos] = np.where(hit, 0.0, cum)
     if hit.any():
         k, ck = idx[hit], c[hit]
-        state.thr[k] = exponential(keys.threshold, k, d)
+        col["thr"][pos[hit]] = exponential(keys.threshold, k, d)
         settle(world, state, k, ck, payment_amounts(world, state, k, ck, d, keys), d, rec)
 
 
@@ -333,10 +384,14 @@ def payment_amounts(world, state: State, idx, c, d: int, keys: Keys) -> np.ndarr
     return np.where(ok, part, rest)
 
 
-def notice_forgotten(world, tables: EngineTables, state: State, idx, c, d: int) -> None:
-    if not len(idx):
+def notice_forgotten(
+    world, tables: EngineTables, state: State, a: np.ndarray, col, pos: np.ndarray, d: int
+) -> None:
+    """Forgotten invoices (``a[pos]``) are noticed when their notice hazard crosses its threshold."""
+    if not len(pos):
         return
-    rate = world.config.payment.notice_rate * tables.day_factor[d, world.customers["segment"][c]]
+    rate = world.config.payment.notice_rate * tables.day_factor[d][col["segment"][pos]]
+    idx = a[pos]
     state.ncum[idx] += rate
     state.aware[idx] = state.ncum[idx] >= state.nthr[idx]
 
@@ -344,12 +399,13 @@ def notice_forgotten(world, tables: EngineTables, state: State, idx, c, d: int) 
 def request_plans(world, state: State, a, c, r, free, d: int, keys: Keys, rec: Recorder) -> None:
     """Unable but willing debtors sometimes ask for a payment plan themselves."""
     cfg = world.config.payment
-    cand = free & (r >= cfg.spontaneous_plan_after_days) & (state.a_w[c] < 0.5)
-    cand &= ~state.closed[a]
-    cand[cand] &= state.promise_day[a[cand]] < 0
-    if not cand.any():
+    pos = np.flatnonzero(free & (r >= cfg.spontaneous_plan_after_days))
+    pos = pos[state.a_w[c[pos]] < 0.5]
+    idx = a[pos]
+    keep = ~state.closed[idx] & (state.promise_day[idx] < 0)
+    if not keep.any():
         return
-    idx, cc = a[cand], c[cand]
+    idx, cc = idx[keep], c[pos[keep]]
     asks = uniform(keys.plan_request, idx, d) < cfg.spontaneous_plan_rate * state.w_w[cc]
     start_plans(world, state, idx[asks], cc[asks], d, 11, rec)
 

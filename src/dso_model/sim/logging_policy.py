@@ -67,9 +67,7 @@ def logging_actions(
 ) -> Actions:
     """The logging policy's contacts for day ``d``."""
     schedule_new_invoices(world, state, keys)
-    due_today = state.log_queue.pop(d, [])
-    codes = np.concatenate(due_today) if due_today else np.zeros(0, np.int64)
-    idx, step = codes // 16, codes % 16
+    idx, step = planned_for(world, tables, state, d)
     keep = ~state.closed[idx]
     idx, step = idx[keep], step[keep]
     n_stages = len(world.config.logging.stages)
@@ -89,35 +87,58 @@ def _timing(world: World) -> tuple[float, int]:
     return (log.explore_timing if shift > 0 else 0.0), shift
 
 
+SKIPPED = np.int8(-128)  # a dunning step the policy skips for the invoice
+
+
 def schedule_new_invoices(world: World, state: State, keys: Keys) -> None:
     """Plan the logging policy's contacts for every invoice in one pass, the first time.
 
     Each invoice's dunning days (random shift, random skip) and its pre-due arm are drawn from the
     hash stream by invoice number, so planning everything up front gives the same days as planning
-    at issue. The contact itself happens only if the invoice is still open on the day.
+    at issue. The plan is kept compactly (per step: skipped, or the direction of the shift; the
+    pre-due arm) and :func:`planned_for` finds each day's contacts from the invoices' due days.
+    The contact itself happens only if the invoice is still open on the day.
     """
     if state.log_scheduled >= world.n_invoices:
         return
     log = world.config.logging
     idx = np.arange(state.log_scheduled, world.n_invoices)
     state.log_scheduled = world.n_invoices
-    due = world.invoices["due"][idx]
-    e, shift = _timing(world)
-    days, codes = [], []
-    for s, stage in enumerate(log.stages):
-        ids = idx * 16 + s
-        u = uniforms(keys.log_shift, ids, 0, 2)
-        drawn = np.where(u[0] < e / 2, -shift, np.where(u[0] >= 1 - e / 2, shift, 0))
+    e, _ = _timing(world)
+    for s, _stage in enumerate(log.stages):
+        u = uniforms(keys.log_shift, idx * 16 + s, 0, 2)
+        direction = np.where(u[0] < e / 2, -1, np.where(u[0] >= 1 - e / 2, 1, 0))
         fire = u[1] >= log.skip_prob
-        days.append((due + stage.offset + drawn)[fire])
-        codes.append(ids[fire])
-    arm = draw_pre_due_arms(world, idx, keys)
-    state.pre_arm[idx] = arm
-    has = arm >= 0
+        state.log_shift[s, idx] = np.where(fire, direction, SKIPPED)
+    state.pre_arm[idx] = draw_pre_due_arms(world, idx, keys)
+
+
+def planned_for(
+    world: World, tables: EngineTables, state: State, d: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Invoices with a planned contact on day ``d`` and their step (dunning stage, then pre-due
+    ``len(stages) + arm``): stage by stage, then the pre-due contacts, each by invoice number."""
+    log = world.config.logging
+    _, shift = _timing(world)
+    directions = (-1, 0, 1) if shift > 0 else (0,)
+    invoices, steps = [], []
+    for s, stage in enumerate(log.stages):
+        due_days = {k: d - stage.offset - k * shift for k in directions}
+        found = [_due_with(tables, state.log_shift[s], day, k) for k, day in due_days.items()]
+        invoices.append(np.sort(np.concatenate(found)))
+        steps.append(np.full(len(invoices[-1]), s, np.int64))
     offsets = np.asarray(log.pre_due_offsets, np.int64)
-    days.append(due[has] + offsets[arm[has]])
-    codes.append(idx[has] * 16 + len(log.stages) + arm[has])
-    _enqueue(state.log_queue, np.concatenate(days), np.concatenate(codes))
+    found = [_due_with(tables, state.pre_arm, d - off, j) for j, off in enumerate(offsets.tolist())]
+    pre_due = np.sort(np.concatenate(found))
+    invoices.append(pre_due)
+    steps.append(len(log.stages) + state.pre_arm[pre_due].astype(np.int64))
+    return np.concatenate(invoices), np.concatenate(steps)
+
+
+def _due_with(tables: EngineTables, plan: np.ndarray, due_day: int, value: int) -> np.ndarray:
+    """Invoices due on ``due_day`` whose ``plan`` entry is ``value``."""
+    due = tables.due_on(due_day)
+    return due[plan[due] == value]
 
 
 def draw_pre_due_arms(world: World, idx: np.ndarray, keys: Keys) -> np.ndarray:
@@ -127,17 +148,6 @@ def draw_pre_due_arms(world: World, idx: np.ndarray, keys: Keys) -> np.ndarray:
     arm = np.floor(u / log.pre_due_prob * len(log.pre_due_offsets)).astype(np.int64)
     c = world.invoices["customer"][idx]
     return np.where((u < log.pre_due_prob) & ~world.customers["autopay"][c], arm, -1)
-
-
-def _enqueue(queue: dict[int, list[np.ndarray]], days: np.ndarray, codes: np.ndarray) -> None:
-    if not len(days):
-        return
-    order = np.argsort(days, kind="stable")
-    days, codes = days[order], codes[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(days)) + 1]
-    ends = np.r_[starts[1:], len(days)]
-    for day, lo, hi in zip(days[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-        queue.setdefault(day, []).append(codes[lo:hi])
 
 
 def _hours(world: World, ids: np.ndarray, d: int, keys: Keys):

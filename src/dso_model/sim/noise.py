@@ -39,35 +39,47 @@ def generator(seed: int, purpose: str, *keys: int) -> np.random.Generator:
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser, in place."""
-    x ^= x >> _S30
+    shifted = np.right_shift(x, _S30)
+    x ^= shifted
     x *= _M1
-    x ^= x >> _S27
+    x ^= np.right_shift(x, _S27, out=shifted)
     x *= _M2
-    x ^= x >> _S31
+    x ^= np.right_shift(x, _S31, out=shifted)
     return x
 
 
 def uniform(key: int, ids: np.ndarray, day: int | np.ndarray = 0) -> np.ndarray:
     """Uniforms in (0, 1), one per id, as a pure function of (key, id, day)."""
-    x = ids.astype(np.uint64) * _GOLDEN
+    return _uniform_owned(key, np.asarray(ids).astype(np.uint64), day)
+
+
+def _uniform_owned(key: int, x: np.ndarray, day: int | np.ndarray) -> np.ndarray:
+    """:func:`uniform` of the uint64 ids ``x``, which it overwrites (no temporaries)."""
+    x *= _GOLDEN
     if isinstance(day, np.ndarray):
         x += day.astype(np.uint64) * _DAY + np.uint64(key & _MASK)
     else:
         x += np.uint64((int(key) + int(day) * 0xD1B54A32D192ED03) & _MASK)
     _mix(x)
-    return ((x >> _S11).astype(np.float64) + 0.5) * (1.0 / (1 << 53))
+    x >>= _S11
+    out = x.astype(np.float64)
+    out += 0.5
+    out *= 1.0 / (1 << 53)
+    return out
 
 
 def uniforms(key: int, ids: np.ndarray, day: int, count: int) -> np.ndarray:
     """``count`` independent uniforms per id, shape (count, len(ids)), in one pass."""
-    ids = ids.astype(np.uint64)
+    ids = np.asarray(ids).astype(np.uint64, copy=False)
     lanes = np.arange(count, dtype=np.uint64)[:, None] * np.uint64(0x632BE59BD9B4E019)
-    return uniform(key, (ids[None, :] + lanes).ravel(), day).reshape(count, len(ids))
+    return _uniform_owned(key, (ids[None, :] + lanes).ravel(), day).reshape(count, len(ids))
 
 
 def exponential(key: int, ids: np.ndarray, day: int | np.ndarray = 0) -> np.ndarray:
     """Unit-mean exponentials: thresholds for cumulative hazards."""
-    return -np.log(uniform(key, ids, day))
+    u = uniform(key, ids, day)
+    np.log(u, out=u)
+    return np.negative(u, out=u)
 
 
 class Keys:

@@ -23,7 +23,7 @@ from dso_model.sim.oracle import (
     replication_batches,
 )
 from dso_model.sim.state import Recorder, State
-from dso_model.sim.tables import portfolio_tables
+from dso_model.sim.tables import portfolio_tables, shared_ids
 from dso_model.sim.truth import (
     TRUTH_TABLES,
     SimTruth,
@@ -91,11 +91,12 @@ def history_streams(config: SimConfig) -> Streams:
     return Streams(keys, keys, 1 << 40)
 
 
-def simulate(config: SimConfig, *, progress: bool = False) -> Simulation:
+def simulate(config: SimConfig, *, progress: bool = False, n_jobs: int = 1) -> Simulation:
     """Simulate ``config.months`` months of a portfolio under the logging policy.
 
     Order matters for memory: the history's tables are built and its state released before the
-    oracle's replications run, and the contract is checked last.
+    oracle's replications run, and the contract is checked last. ``n_jobs`` > 1 runs the oracle's
+    batches of replications in parallel processes (same result).
     """
     sim = Simulation(config, None, None)  # type: ignore[arg-type]
     world, tables = sim.world()
@@ -104,7 +105,7 @@ def simulate(config: SimConfig, *, progress: bool = False) -> Simulation:
     total = end + stop * len(replication_batches(world, int(tables.issue_ptr[end])))
     with _progress(progress, total, f"simulating {config.name}") as bar:
         frames, truth = simulate_history(world, tables, bar)
-        oracle = oracle_outcomes(world, tables, progress=bar)
+        oracle = oracle_outcomes(world, tables, progress=bar, n_jobs=n_jobs)
     sim.truth = SimTruth(truth.customers, truth.monthly, truth.invoices.assign(**oracle))
     sim.portfolio = Portfolio.from_tables(
         **frames, as_of=config.end, name=f"synthetic-{config.name}"
@@ -126,12 +127,13 @@ def simulate_history(world: World, tables: EngineTables, progress=None):
         rec,
         progress=progress,
     )
-    frames = portfolio_tables(world, state, rec, end)
-    truth = SimTruth(
-        customers=truth_customers(world, end),
-        monthly=truth_monthly(world, rec, world.calendar.months),
-        invoices=truth_invoices(world, state, rec, end, {}),
-    )
+    with shared_ids():
+        frames = portfolio_tables(world, state, rec, end)
+        truth = SimTruth(
+            customers=truth_customers(world, end),
+            monthly=truth_monthly(world, rec, world.calendar.months),
+            invoices=truth_invoices(world, state, rec, end, {}),
+        )
     return frames, truth
 
 

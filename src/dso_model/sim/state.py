@@ -18,6 +18,7 @@ TEMPLATE_IDS = tuple(TEMPLATES)
 PURPOSES = ("onboarding", "reminder", "dunning", "plan_offer", "escalation")
 TEMPLATE_PURPOSE = np.array([PURPOSES.index(TEMPLATES[t][0]) for t in TEMPLATE_IDS])
 TEMPLATE_TONE = np.array([TONES.index(TEMPLATES[t][1]) for t in TEMPLATE_IDS])
+DAY = np.int32  # per-invoice day numbers and small counts: half the memory of int64
 EVENT = {name: i for i, name in enumerate(EVENT_TYPES)}
 CHANNEL = {name: i for i, name in enumerate(CHANNELS)}
 
@@ -65,27 +66,27 @@ class State:
         self.month = -1
         self.issued = 0
         self.active = np.zeros(0, np.int64)
+        self.active_columns: dict[str, np.ndarray] = {}  # aligned with active (engine.open_active)
         self.remaining = world.invoices["cents"].copy()
         self.closed = np.zeros(n, bool)
-        self.paid_day = np.full(n, -1, np.int64)
-        self.wo_day = np.full(n, -1, np.int64)
+        self.paid_day = np.full(n, -1, DAY)
+        self.wo_day = np.full(n, -1, DAY)
         self.aware = np.zeros(n, bool)
         self.forgot = np.zeros(n, bool)
         self.nudged = np.zeros(n, bool)  # a read reminder: act now, not on the habitual day
         self.entered = np.zeros(n, bool)  # in the daily process (or was)
         self.disputed = np.zeros(n, bool)
-        self.disp_open = np.zeros(n, np.int64)
-        self.disp_close = np.zeros(n, np.int64)
+        self.disp_open = np.zeros(n, DAY)
+        self.disp_close = np.zeros(n, DAY)
         self.pre_arm = np.full(n, -1, np.int8)
-        self.cum = np.zeros(n)
-        self.thr = np.zeros(n)
-        self.ncum = np.zeros(n)
+        self.thr = np.zeros(n)  # first payment threshold; then in active_columns with the hazard
+        self.ncum = np.zeros(n)  # notice hazard of forgotten invoices and its threshold
         self.nthr = np.zeros(n)
-        self.firm_until = np.full(n, -1, np.int64)
-        self.promise_day = np.full(n, -1, np.int64)
-        self.promise_pay = np.full(n, -1, np.int64)
-        self.plan_left = np.zeros(n, np.int64)
-        self.plan_next = np.full(n, -1, np.int64)
+        self.firm_until = np.full(n, -1, DAY)
+        self.promise_day = np.full(n, -1, DAY)
+        self.promise_pay = np.full(n, -1, DAY)
+        self.plan_left = np.zeros(n, DAY)
+        self.plan_next = np.full(n, -1, DAY)
         self.plan_amount = np.zeros(n, np.int64)
         self.opt_out = world.customers["opt_out"].copy()
         self.will_adj = np.zeros(c)
@@ -95,12 +96,30 @@ class State:
         self.will = np.zeros(c)
         self.a_w = np.ones(c)
         self.w_w = np.ones(c)
+        self.hazard_base = np.zeros(c)  # payment hazard before amount and day factors
+        self.hazard_firm = np.zeros(c)  # the same while a firm message is in effect
+        refresh_hazard_base(world.config.payment, self)
         self.agenda: dict[int, list[np.ndarray]] = {}  # day -> invoices with something due
         self.log_scheduled = 0  # invoices the logging policy has already planned for
-        self.log_queue: dict[int, list[np.ndarray]] = {}  # day -> codes (invoice * 16 + step)
+        # per logging stage and invoice: -1/0/+1 (timing shift) or -128 (step skipped)
+        self.log_shift = np.zeros((len(world.config.logging.stages), n), np.int8)
 
     def copy(self) -> State:
         return copy.deepcopy(self)
+
+
+def refresh_hazard_base(payment, state: State, customers: np.ndarray | None = None) -> None:
+    """Recompute the customers' part of the payment hazard after ability or willingness moved.
+
+    ``act_hazard * able_term * will_term``, with and without the firm-message boost of the
+    willingness term (all customers when ``customers`` is None).
+    """
+    who = slice(None) if customers is None else customers
+    a_w, w_w = state.a_w[who], state.w_w[who]
+    able = payment.act_hazard * (a_w + (1.0 - a_w) * payment.unable_factor)
+    reluctance = (1.0 - w_w) * payment.unwilling_factor
+    state.hazard_base[who] = able * (w_w + reluctance)
+    state.hazard_firm[who] = able * (w_w + reluctance * (1.0 + payment.firm_boost))
 
 
 @dataclass

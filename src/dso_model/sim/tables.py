@@ -6,6 +6,8 @@ gives the final portfolio and the point-in-time view a roll-out policy sees.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
@@ -22,8 +24,36 @@ def _arrow_ids(prefix: str, numbers: np.ndarray, width: int):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pc.utf8_lpad(pa.array(np.asarray(numbers, np.int64)).cast(pa.string()), width, "0")
+    numbers = np.asarray(numbers, np.int64)
+    if _fits_fixed_width(prefix, numbers, width):
+        return _fixed_width_ids(prefix, numbers, width)
+    text = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
     return pc.binary_join_element_wise(prefix, text, "")
+
+
+def _fits_fixed_width(prefix: str, numbers: np.ndarray, width: int) -> bool:
+    """Every id is ``prefix`` and exactly ``width`` digits, in a plain Arrow string array."""
+    if not prefix.isascii() or not len(numbers):
+        return False
+    row = len(prefix) + width
+    small = int(numbers.min()) >= 0 and int(numbers.max()) < 10**width
+    return small and len(numbers) * row < 2**31
+
+
+def _fixed_width_ids(prefix: str, numbers: np.ndarray, width: int):
+    """``prefix`` + zero-padded ``numbers``, written straight into the Arrow string buffers."""
+    import pyarrow as pa
+
+    head = np.frombuffer(prefix.encode("ascii"), np.uint8)
+    row = len(head) + width
+    chars = np.empty((len(numbers), row), np.uint8)
+    chars[:, : len(head)] = head
+    rest = numbers.copy()
+    for k in range(row - 1, len(head) - 1, -1):
+        chars[:, k] = rest % 10 + ord("0")
+        rest //= 10
+    offsets = np.arange(len(numbers) + 1, dtype=np.int32) * np.int32(row)
+    return pa.StringArray.from_buffers(len(numbers), pa.py_buffer(offsets), pa.py_buffer(chars))
 
 
 def _arrow_labels(names, codes: np.ndarray):
@@ -66,12 +96,47 @@ def id_widths(world: World) -> dict[str, int]:
     }
 
 
+_ID_CACHE: dict[tuple[str, int], object] | None = None  # (prefix, width) -> ids 1..n, if shared
+
+
+@contextmanager
+def shared_ids():
+    """Within the block, customer and invoice ids are cut from one formatted array per kind.
+
+    Formatting millions of ids is costly and the same ids appear in several tables; taking them
+    from one array gives the same strings.
+    """
+    global _ID_CACHE
+    outer = _ID_CACHE
+    _ID_CACHE = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _ID_CACHE = outer
+
+
+def _cached_ids(prefix: str, numbers: np.ndarray, width: int):
+    """``_arrow_ids(prefix, numbers, width)``, from the shared array when one is in use."""
+    numbers = np.asarray(numbers, np.int64)
+    if _ID_CACHE is None or not len(numbers) or numbers.min() < 1:
+        return _arrow_ids(prefix, numbers, width)
+    import pyarrow as pa
+
+    full = _ID_CACHE.get((prefix, width))
+    top = int(numbers.max())
+    if full is None or len(full) < top:
+        full = _arrow_ids(prefix, np.arange(1, top + 1), width)
+        _ID_CACHE[(prefix, width)] = full
+    return full.take(pa.array(numbers - 1))
+
+
 def customer_ids(world: World, idx: np.ndarray) -> pd.Series:
-    return make_ids("C", idx + 1, id_widths(world)["customer"])
+    return _column(_cached_ids("C", idx + 1, id_widths(world)["customer"]))
 
 
 def invoice_ids(world: World, idx: np.ndarray, missing=None) -> pd.Series:
-    return make_ids("I", np.maximum(idx, 0) + 1, id_widths(world)["invoice"], missing)
+    numbers = np.maximum(idx, 0) + 1
+    return _column(_cached_ids("I", numbers, id_widths(world)["invoice"]), missing)
 
 
 def _dates(world: World, days: np.ndarray) -> np.ndarray:
@@ -82,10 +147,19 @@ def _timestamps(world: World, days: np.ndarray, hours: np.ndarray) -> np.ndarray
     return _dates(world, days) + np.asarray(hours).astype("timedelta64[h]")
 
 
-def latent_group(world: World, ability: np.ndarray, willingness: np.ndarray) -> np.ndarray:
+def latent_group_codes(world: World, ability: np.ndarray, willingness: np.ndarray) -> np.ndarray:
+    """Indices into ``LATENT_GROUPS``."""
     tr = world.config.traits
-    code = np.where(ability < tr.unable_below, 1, np.where(willingness < tr.unwilling_below, 2, 0))
-    return np.asarray(LATENT_GROUPS)[code]
+    return np.where(ability < tr.unable_below, 1, np.where(willingness < tr.unwilling_below, 2, 0))
+
+
+def latent_group(world: World, ability: np.ndarray, willingness: np.ndarray) -> np.ndarray:
+    return np.asarray(LATENT_GROUPS)[latent_group_codes(world, ability, willingness)]
+
+
+def latent_group_column(world: World, ability: np.ndarray, willingness: np.ndarray) -> pd.Series:
+    """:func:`latent_group` as a string column, built without a NumPy string array."""
+    return labels(LATENT_GROUPS, latent_group_codes(world, ability, willingness))
 
 
 # --------------------------------------------------------------------------- customers

@@ -9,7 +9,7 @@ import pandas as pd
 
 from dso_model.contract.spec import CHANNELS
 from dso_model.sim.state import Recorder, State
-from dso_model.sim.tables import customer_ids, invoice_ids, latent_group
+from dso_model.sim.tables import customer_ids, invoice_ids, latent_group_column
 from dso_model.sim.world import World
 
 TRUTH_TABLES = ("customers", "monthly", "invoices")
@@ -73,7 +73,7 @@ def truth_monthly(world: World, rec: Recorder, months: int) -> pd.DataFrame:
                     "ability": ability,
                     "willingness": will,
                     "in_shock": world.in_shock[idx, m],
-                    "latent_group": pd.array(latent_group(world, ability, will), dtype="str"),
+                    "latent_group": latent_group_column(world, ability, will).array,
                 }
             )
         )
@@ -98,12 +98,9 @@ def truth_invoices(
         {
             "invoice_id": invoice_ids(world, np.arange(n)),
             "customer_id": customer_ids(world, c),
-            "latent_group_at_issue": pd.array(
-                latent_group(
-                    world, world.ability[c, month].astype(float), will[c, month].astype(float)
-                ),
-                "str",
-            ),
+            "latent_group_at_issue": latent_group_column(
+                world, world.ability[c, month].astype(float), will[c, month].astype(float)
+            ).array,
             "forgot": state.forgot[:n],
             "disputed": state.disputed[:n],
             "amount_ratio": inv["amount_ratio"][:n],
