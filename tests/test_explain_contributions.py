@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dso_model.explain import raw_prediction, resolve_booster, tree_contributions
@@ -109,3 +110,40 @@ def test_categorical_splits_and_missing_values_still_add_up(method):
         contribs = tree_contributions(fitted, X, method=method)
         raw = raw_prediction(fitted, X).to_numpy()
         np.testing.assert_allclose(contribs.output.to_numpy(), raw, atol=1e-6)
+
+
+def _with_missing_zero_and_repeats(X):
+    rows = X.iloc[:400].astype("float64").reset_index(drop=True)
+    rows.iloc[::7, 0] = np.nan
+    rows.iloc[::11, 1] = 0.0
+    nudged = rows.iloc[::5] * (1 + 1e-12)
+    return pd.concat([rows, rows.iloc[::3], nudged], ignore_index=True)
+
+
+def test_one_explanation_per_split_pattern_gives_the_very_same_values(demo):
+    from dso_model.explain.contributions import decision_patterns, distinct_contributions
+
+    _, X, _, model = demo
+    booster = model.booster_
+    rows = _with_missing_zero_and_repeats(X)
+    first, _ = decision_patterns(booster, rows)
+    assert len(first) < len(rows)
+    ours = distinct_contributions(booster, rows, num_threads=1)
+    assert np.array_equal(ours, booster.predict(rows, pred_contrib=True, num_threads=1))
+
+
+def test_every_row_explains_like_the_first_row_of_its_pattern(demo):
+    from dso_model.explain.contributions import decision_patterns
+
+    _, X, _, model = demo
+    booster = model.booster_
+    rows = _with_missing_zero_and_repeats(X)
+    first, inverse = decision_patterns(booster, rows)
+    stand_ins = rows.iloc[first[inverse]]
+    assert np.array_equal(
+        booster.predict(stand_ins, pred_contrib=True, num_threads=1),
+        booster.predict(rows, pred_contrib=True, num_threads=1),
+    )
+    assert np.array_equal(
+        booster.predict(stand_ins, num_threads=1), booster.predict(rows, num_threads=1)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -127,3 +128,47 @@ def test_render_plan_uses_customer_language_and_invoice():
     assert list(out["message_language"]) == ["es", "en"]
     assert "Lucía" in out["body"].iloc[0] and "50,00 €" in out["body"].iloc[0]
     assert "£75.25" in out["body"].iloc[1] and "customer" in out["body"].iloc[1]
+
+
+def test_render_plan_equals_rendering_each_message_on_its_own():
+    variants = available_messages()
+    names = ['O\'Brien & <Sons> "Ltd"', None, "  Ana  "]
+    channels = ["email", "sms", "push", "letter"]
+    rows = [
+        (v.template, v.tone, v.language, ch, names[k % 3], [None, "i1", "i2", "zz"][k % 4])
+        for k, (v, ch) in enumerate((v, ch) for v in variants.itertuples() for ch in channels)
+    ]
+    plan = pd.DataFrame(
+        {
+            "customer_id": [f"c{k}" for k in range(len(rows))],
+            "invoice_id": [r[5] for r in rows],
+            "channel": [r[3] for r in rows],
+            "template": [r[0] for r in rows],
+            "tone": [r[1] for r in rows],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": plan["customer_id"],
+            "language": [r[2] for r in rows],
+            "name": [r[4] for r in rows],
+        }
+    )
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ["i1", "i2"],
+            "amount": [1234.5, np.nan],
+            "currency": ["EUR", None],
+            "due_date": pd.to_datetime(["2024-05-10", None]),
+        }
+    )
+    out = render_plan(plan, customers, invoices)
+    amounts = {"i1": 1234.5}
+    for k, r in enumerate(rows):
+        one = render_message(
+            r[0], r[2], tone=r[1], channel=r[3], customer_name=r[4],
+            amount=amounts.get(r[5]), currency="EUR", due_date="2024-05-10" if r[5] == "i1" else None,
+            invoice_id=r[5] if r[5] in ("i1", "i2", "zz") else None,
+        )  # fmt: skip
+        assert (out["subject"].iloc[k], out["body"].iloc[k]) == (one.subject, one.body)
+        assert out["message_language"].iloc[k] == one.language

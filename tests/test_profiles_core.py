@@ -137,6 +137,8 @@ def test_features_use_only_what_was_known_before_the_date(portfolio):
     cut = portfolio.snapshot("2024-05-01")
     same = customer_features(cut, "2024-05-01")
     pd.testing.assert_frame_equal(before, same)
+    taken = customer_features(cut, "2024-05-01", is_snapshot=True)
+    pd.testing.assert_frame_equal(before, taken, check_exact=True)
 
 
 def test_proxies_read_the_window_and_censor_open_windows(portfolio):

@@ -171,22 +171,26 @@ class DelayModel(BaseEstimator):
             "days_late_median_hazard",
         ]
 
-    def predict(self, X: pd.DataFrame) -> pd.DataFrame:
-        """One row per invoice, same index as ``X``."""
+    def predict(self, X: pd.DataFrame, hazard_cdf: np.ndarray | None = None) -> pd.DataFrame:
+        """One row per invoice, same index as ``X``.
+
+        ``hazard_cdf``: the hazard part's ``predict_cdf(X)`` when the caller already has it.
+        """
         cfg = self.config_
+        cdf = self.hazard_.predict_cdf(X) if hazard_cdf is None else hazard_cdf
         out: dict[str, np.ndarray] = {"p_late": self.late_.predict_proba(X)[:, 1]}
         quant = self.quantile_.predict(X)
         for i, q in enumerate(self.quantile_.quantiles_):
             out[f"days_late_q{round(q * 100):02d}"] = quant[:, i]
         out["days_late_lower"], out["days_late_upper"] = quant[:, 0], quant[:, -1]
         checkpoints = [0, cfg.labels.grace_days, *cfg.paid_within_days]
-        within = self.hazard_.predict_paid_within(X, checkpoints)
+        within = self.hazard_.paid_within_from_cdf(cdf, checkpoints)
         out["p_paid_by_due"] = within[:, 0]
         out["p_late_hazard"] = 1.0 - within[:, 1]
         for i, d in enumerate(cfg.paid_within_days):
             out[f"p_paid_within_{d}"] = within[:, 2 + i]
-        out["expected_days_late_hazard"] = self.hazard_.predict_expected(X)
-        out["days_late_median_hazard"] = self.hazard_.predict_quantile(X, 0.5)
+        out["expected_days_late_hazard"] = self.hazard_.expected_from_cdf(cdf)
+        out["days_late_median_hazard"] = self.hazard_.quantile_from_cdf(cdf, 0.5)
         mean = self.mean_.predict(X) if self.mean_ is not None else out["expected_days_late_hazard"]
         out["expected_days_late"] = mean
         out["days_late_pred"] = self._point(out)

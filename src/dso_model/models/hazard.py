@@ -177,7 +177,10 @@ class DiscreteHazardModel(BaseEstimator):
 
     def predict_paid_within(self, X: pd.DataFrame, days: Sequence[float]) -> np.ndarray:
         """P(paid at most ``d`` days after due) for each ``d`` in ``days`` (each must be an edge)."""
-        cdf = self.predict_cdf(X)
+        return self.paid_within_from_cdf(self.predict_cdf(X), days)
+
+    def paid_within_from_cdf(self, cdf: np.ndarray, days: Sequence[float]) -> np.ndarray:
+        """:meth:`predict_paid_within` from a ``cdf`` already given by :meth:`predict_cdf`."""
         return np.column_stack([cdf[:, self._edge_index(d)] for d in days])
 
     def _edge_index(self, d: float) -> int:
@@ -187,12 +190,19 @@ class DiscreteHazardModel(BaseEstimator):
         return int(hits[0])
 
     def predict_quantile(self, X: pd.DataFrame, q: float) -> np.ndarray:
-        return interpolate_quantiles(self.predict_cdf(X), self.edges_, self.lower_bound_, q)
+        return self.quantile_from_cdf(self.predict_cdf(X), q)
+
+    def quantile_from_cdf(self, cdf: np.ndarray, q: float) -> np.ndarray:
+        """:meth:`predict_quantile` from a ``cdf`` already given by :meth:`predict_cdf`."""
+        return interpolate_quantiles(cdf, self.edges_, self.lower_bound_, q)
 
     def predict_expected(self, X: pd.DataFrame) -> np.ndarray:
         """Expected delay capped at the horizon (restricted mean of the survival curve)."""
-        cdf = self.predict_cdf(X)
-        mass = np.diff(np.hstack([np.zeros((len(X), 1)), cdf]), axis=1)
+        return self.expected_from_cdf(self.predict_cdf(X))
+
+    def expected_from_cdf(self, cdf: np.ndarray) -> np.ndarray:
+        """:meth:`predict_expected` from a ``cdf`` already given by :meth:`predict_cdf`."""
+        mass = np.diff(np.hstack([np.zeros((len(cdf), 1)), cdf]), axis=1)
         tail = 1.0 - cdf[:, -1]
         return mass @ self.bucket_means_ + tail * self.edges_[-1]
 

@@ -28,11 +28,18 @@ import pandas as pd
 
 from dso_model.contract.spec import CHANNELS, TEMPLATES
 from dso_model.policy.config import GroupStrategy, PolicyConfig
-from dso_model.policy.limits import LimitedPlan, apply_limits, is_quiet, opted_out
+from dso_model.policy.limits import (
+    LimitedPlan,
+    apply_limits,
+    is_quiet,
+    opted_out,
+    refused_pairs,
+)
 from dso_model.policy.response import ResponseModel
 
 WELCOME_CHANNELS = ("email", "sms", "push", "letter")
 WELCOME_HOUR = 11
+READ_GRID_CUSTOMERS = 20_000
 PLAN_COLUMNS = [
     "customer_id", "invoice_id", "send_date", "hour", "channel", "template", "tone", "group",
     "offset", "p_read", "days_saved", "value", "priority",
@@ -104,8 +111,13 @@ def _slots_of_group(inv: pd.DataFrame, group: str, strategy: GroupStrategy, inpu
         strategy.templates
     )
     rows = rows[rows["template"].notna()].copy()
-    rows["tone"] = rows["template"].map(lambda t: TEMPLATES[t][1])
+    rows["tone"] = mapped_once(rows["template"], lambda t: TEMPLATES[t][1])
     return rows
+
+
+def mapped_once(values: pd.Series, lookup) -> pd.Series:
+    """``values.map(lookup)``, calling ``lookup`` once per distinct value."""
+    return values.map({v: lookup(v) for v in pd.unique(values)})
 
 
 def price_slots(
@@ -130,18 +142,29 @@ def price_slots(
 
 
 def read_grid(slots, X, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) for each slot's customer on every channel and hour, scored once per customer."""
+    """P(read) for each slot's customer on every channel and hour, scored once per customer
+    (``READ_GRID_CUSTOMERS`` customers at a time, which bounds the grid's memory)."""
     first = ~slots["customer_id"].duplicated().to_numpy()
-    who = slots[first]
+    who, X_who = slots[first], X[first]
+    blocks = [
+        _read_block(who.iloc[i : i + READ_GRID_CUSTOMERS], X_who.iloc[i : i + READ_GRID_CUSTOMERS],
+                    inputs, model, config)
+        for i in range(0, len(who), READ_GRID_CUSTOMERS)
+    ]  # fmt: skip
+    probs = np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
+    position = pd.Index(who["customer_id"]).get_indexer(slots["customer_id"])
+    return probs[position]
+
+
+def _read_block(who, X_who, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
+    """P(read) of these customers (one slot row each) as a (customers, channels, hours) array."""
     channels, hours = list(CHANNELS), list(config.hours)
     n_c, n_h = len(channels), len(hours)
     grid = who.loc[who.index.repeat(n_c * n_h)].reset_index(drop=True)
     grid["channel"] = np.tile(np.repeat(channels, n_h), len(who))
     grid["hour"] = np.tile(hours, n_c * len(who))
-    Xg = X[first].iloc[np.repeat(np.arange(len(who)), n_c * n_h)]
-    probs = model.read_probability(Xg, grid, inputs.customers).reshape(len(who), n_c, n_h)
-    position = pd.Index(who["customer_id"]).get_indexer(slots["customer_id"])
-    return probs[position]
+    Xg = X_who.iloc[np.repeat(np.arange(len(who)), n_c * n_h)]
+    return model.read_probability(Xg, grid, inputs.customers).reshape(len(who), n_c, n_h)
 
 
 def fixed_costs(slots: pd.DataFrame, config: PolicyConfig) -> np.ndarray:
@@ -157,10 +180,11 @@ def allowed_grid(slots: pd.DataFrame, inputs: DecisionInputs, config: PolicyConf
     """Channels the group may use and the customer has not refused; hours outside quiet time."""
     n, hours = len(slots), np.asarray(config.hours)
     ok = np.ones((n, len(CHANNELS), len(hours)), dtype=bool)
+    pairs = refused_pairs(inputs.customers, inputs.events)
     for k, ch in enumerate(CHANNELS):
-        in_group = slots["group"].map(lambda g, ch=ch: ch in config.groups[g].channels)
+        in_group = mapped_once(slots["group"], lambda g, ch=ch: ch in config.groups[g].channels)
         probe = pd.DataFrame({"customer_id": slots["customer_id"].to_numpy(), "channel": ch})
-        refused = opted_out(probe, inputs.customers, inputs.events)
+        refused = opted_out(probe, inputs.customers, inputs.events, pairs)
         ok[:, k, :] &= (in_group.to_numpy(bool) & ~refused & (ch in config.channels))[:, None]
     local = _local_hours(slots, inputs, config)  # (n, hours)
     ok &= ~is_quiet(local, config.limits.quiet_hours)[:, None, :]

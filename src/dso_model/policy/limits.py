@@ -167,14 +167,25 @@ def open_disputes(events: pd.DataFrame | None) -> pd.Index:
 
 
 def opted_out(
-    plan: pd.DataFrame, customers: pd.DataFrame, events: pd.DataFrame | None
+    plan: pd.DataFrame,
+    customers: pd.DataFrame,
+    events: pd.DataFrame | None,
+    refused: pd.MultiIndex | None = None,
 ) -> np.ndarray:
-    """Rows whose channel the customer refused, in the customers table or by a later event."""
+    """Rows whose channel the customer refused, in the customers table or by a later event
+    (``refused``: :func:`refused_pairs` of the same tables, when already known)."""
     keys = pd.MultiIndex.from_arrays([plan["customer_id"], plan["channel"]])
+    if refused is None:
+        refused = refused_pairs(customers, events)
+    return keys.isin(refused)
+
+
+def refused_pairs(customers: pd.DataFrame, events: pd.DataFrame | None) -> pd.MultiIndex:
+    """Every (customer, channel) the customer refused, by flag or by their latest event."""
     refused = _flagged_opt_outs(customers)
     if events is not None:
         refused = refused.union(_event_opt_outs(events))
-    return keys.isin(refused)
+    return refused
 
 
 def _flagged_opt_outs(customers: pd.DataFrame) -> pd.MultiIndex:
@@ -215,9 +226,27 @@ def local_hours(plan: pd.DataFrame, customers: pd.DataFrame, config: LimitConfig
     if config.hour_zone == "customer":
         return hours
     zones = _customer_zones(plan, customers, config.portfolio_timezone)
-    stamps = plan["send_date"] + pd.to_timedelta(hours, unit="h")
-    local = np.full(len(plan), np.nan)
-    utc = stamps.dt.tz_localize(config.portfolio_timezone, ambiguous="NaT", nonexistent="NaT")
+    send_date = plan["send_date"].reset_index(drop=True)
+    codes = (
+        pd.DataFrame({"zone": zones, "send_date": send_date, "hour": hours})
+        .groupby(["zone", "send_date", "hour"], sort=False, dropna=False)
+        .ngroup()
+        .to_numpy()
+    )
+    if not len(codes):
+        return np.full(0, np.nan)
+    _, first = np.unique(codes, return_index=True)
+    once = _converted_hours(
+        send_date.iloc[first], hours[first], zones[first], config.portfolio_timezone
+    )
+    return once[codes]
+
+
+def _converted_hours(send_date: pd.Series, hours: np.ndarray, zones: np.ndarray, home: str):
+    """Local hour of each (send day, portfolio hour) in the row's zone (see :func:`local_hours`)."""
+    stamps = send_date + pd.to_timedelta(hours, unit="h")
+    local = np.full(len(send_date), np.nan)
+    utc = stamps.dt.tz_localize(home, ambiguous="NaT", nonexistent="NaT")
     for zone in np.unique(zones):
         rows = np.flatnonzero(zones == zone)
         converted = utc.iloc[rows].dt.tz_convert(zone)
@@ -231,7 +260,7 @@ def _customer_zones(plan, customers, default_zone: str) -> np.ndarray:
     zone_of = customers.set_index("customer_id")["timezone"]
     zones = plan["customer_id"].map(zone_of).astype(object)
     zones = zones.where(zones.notna(), default_zone).to_numpy(dtype=object)
-    _check_zones(np.unique(zones))
+    _check_zones(np.sort(pd.unique(zones)))
     return zones
 
 

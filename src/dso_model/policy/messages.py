@@ -9,10 +9,12 @@ replaces with a real, signed link.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dso_model.contract.spec import TEMPLATES
@@ -68,6 +70,11 @@ def available_messages() -> pd.DataFrame:
 def resolve_variant(template: str, tone: str | None, language: str) -> tuple[str, str]:
     """The (tone, language) file to use: the requested ones, else the template's own tone and
     the fallback language (Catalan to Spanish, then English)."""
+    return _resolved_variant(template, tone, language)
+
+
+@cache
+def _resolved_variant(template: str, tone: str | None, language: str) -> tuple[str, str]:
     if template not in TEMPLATES:
         raise DsoInputError(
             f"unknown message template '{template}'",
@@ -158,10 +165,58 @@ def render_plan(
 ) -> pd.DataFrame:
     """Add ``subject``, ``body`` and ``message_language`` to each row of a contact plan.
 
-    Rendering is per message by nature; use it on the day's worklist, not inside simulations.
+    Each variant (template, tone, language, channel and which values are present) is rendered
+    once with markers in place of the values; every row then fills its own values in, escaped
+    for HTML channels, exactly as a per-row render would.
     """
     cust = customers.set_index("customer_id")
     inv = invoices.set_index("invoice_id")
+    if not inv.index.is_unique:
+        return _render_plan_per_row(plan, cust, inv, payment_link)
+    languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
+    names = plan["customer_id"].map(cust["name"]) if "name" in cust else None
+    invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
+    looked_up = _invoice_columns(inv, invoice_ids, ("amount", "currency", "due_date"))
+    tones = plan["tone"].tolist() if "tone" in plan else [None] * len(plan)
+    dates: dict = {}
+    messages = [
+        _fill_message(
+            template,
+            str(language),
+            tone,
+            channel,
+            None if names is None or pd.isna(names.iloc[k]) else names.iloc[k],
+            amount,
+            currency or "EUR",
+            due_date,
+            None if pd.isna(invoice_id) else invoice_id,
+            payment_link,
+            dates,
+        )
+        for k, (template, language, tone, channel, amount, currency, due_date, invoice_id) in (
+            enumerate(
+                zip(
+                    plan["template"].tolist(),
+                    languages.tolist(),
+                    tones,
+                    plan["channel"].tolist(),
+                    *looked_up,
+                    invoice_ids.tolist(),
+                    strict=True,
+                )
+            )
+        )
+    ]
+    return plan.assign(
+        subject=[m.subject for m in messages],
+        body=[m.body for m in messages],
+        message_language=[m.language for m in messages],
+    )
+
+
+def _render_plan_per_row(
+    plan: pd.DataFrame, cust: pd.DataFrame, inv: pd.DataFrame, payment_link: str
+) -> pd.DataFrame:
     languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
     names = plan["customer_id"].map(cust["name"]) if "name" in cust else None
     invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
@@ -184,6 +239,106 @@ def render_plan(
         subject=[m.subject for m in messages],
         body=[m.body for m in messages],
         message_language=[m.language for m in messages],
+    )
+
+
+def _invoice_columns(inv: pd.DataFrame, invoice_ids: pd.Series, columns) -> list[list]:
+    """Per plan row, each column's value of its invoice (None when unknown or missing)."""
+    ids = invoice_ids.astype(object)
+    known = ids.notna().to_numpy()
+    position = np.full(len(ids), -1, dtype=np.int64)
+    if known.any():
+        position[known] = inv.index.get_indexer(pd.Index(ids[known].tolist(), dtype=object))
+    found = position >= 0
+    out = []
+    for column in columns:
+        values = [None] * len(ids)
+        picked = inv[column].take(position[found]).tolist()
+        for k, value in zip(np.flatnonzero(found).tolist(), picked, strict=True):
+            values[k] = None if pd.isna(value) else value
+        out.append(values)
+    return out
+
+
+SLOTS = ("customer_name", "amount", "due_date", "invoice_id", "payment_link")
+_MARKER = re.compile("\ue000([a-z_]+)\ue001")
+
+
+@dataclass(frozen=True)
+class _Skeleton:
+    """A rendered variant: literal text with the names of the value slots between the pieces."""
+
+    subject: tuple[str, ...]
+    body: tuple[str, ...]
+    tone: str
+    language: str
+    html: bool
+
+
+@cache
+def _skeleton(
+    template: str, tone: str | None, language: str, channel: str, falsy: tuple
+) -> _Skeleton | None:
+    """The variant rendered with markers for the present values (``falsy`` holds, per slot, the
+    value itself when it is None or empty, else ``True``); None when the text cannot be filled
+    in safely (an ``&`` in the template's own text)."""
+    tone_used, lang = resolve_variant(template, tone, language)
+    jinja_template = _environment().get_template(f"{template}/{tone_used}.{lang}.j2")
+    context = {
+        slot: f"\ue000{slot}\ue001" if value is True else value
+        for slot, value in zip(SLOTS, falsy, strict=True)
+    }
+    context |= {"short": channel in SHORT_CHANNELS, "channel": channel}
+    module = jinja_template.make_module(context)
+    subject, body = _MARKER.split(str(module.subject)), _MARKER.split(str(module))
+    if any("&" in piece or "\ue000" in piece for piece in subject[::2] + body[::2]):
+        return None
+    return _Skeleton(tuple(subject), tuple(body), tone_used, lang, channel in HTML_CHANNELS)
+
+
+def _filled(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+    out = list(pieces)
+    for k in range(1, len(out), 2):
+        out[k] = values[out[k]]
+    return "".join(out).strip()
+
+
+def _fill_message(
+    template, language, tone, channel, customer_name, amount, currency, due_date, invoice_id,
+    payment_link, dates: dict,
+) -> Message:  # fmt: skip
+    """One row's message from its variant's skeleton (a full render when there is none)."""
+    from markupsafe import escape
+
+    _, lang = resolve_variant(template, tone, language)
+    key = (due_date, lang)
+    if key not in dates:
+        dates[key] = format_date(due_date, lang)
+    values = {
+        "customer_name": customer_name or _GREETING_NAME[lang],
+        "amount": format_amount(float(amount), currency, lang) if amount is not None else None,
+        "due_date": dates[key],
+        "invoice_id": invoice_id,
+        "payment_link": payment_link,
+    }
+    falsy = tuple(values[s] if not values[s] else True for s in SLOTS)
+    skeleton = _skeleton(template, tone, language, channel, falsy)
+    if skeleton is None:
+        return render_message(
+            template, language, tone=tone, channel=channel, customer_name=customer_name,
+            amount=amount, currency=currency, due_date=due_date, invoice_id=invoice_id,
+            payment_link=payment_link,
+        )  # fmt: skip
+    if skeleton.html:
+        text = {s: str(escape(v)) for s, v in values.items() if v}
+    else:
+        text = {s: str(v) for s, v in values.items() if v}
+    return Message(
+        _filled(skeleton.subject, text),
+        _filled(skeleton.body, text),
+        template,
+        skeleton.tone,
+        skeleton.language,
     )
 
 

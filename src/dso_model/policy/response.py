@@ -81,11 +81,17 @@ def action_features(
         out["act_hour"] = plan["hour"].to_numpy()
         out["act_local_hour"] = np.where(np.isnan(local), plan["hour"].to_numpy(), local)
     if "template" in actions:
-        tone = actions["tone"] if "tone" in actions else actions["template"].map(_tone)
+        template = actions["template"]
+        tone = actions["tone"] if "tone" in actions else _mapped_once(template, _tone)
         out["act_offset"] = actions["offset"].to_numpy(float)
-        out["act_purpose"] = _codes(actions["template"].map(lambda t: TEMPLATES[t][0]), PURPOSES)
+        out["act_purpose"] = _codes(_mapped_once(template, lambda t: TEMPLATES[t][0]), PURPOSES)
         out["act_tone"] = _codes(tone.fillna(""), TONES)
     return out
+
+
+def _mapped_once(values: pd.Series, lookup) -> pd.Series:
+    """``values.map(lookup)``, calling ``lookup`` once per distinct value."""
+    return values.map({v: lookup(v) for v in pd.unique(values)})
 
 
 def _tone(template: str) -> str:

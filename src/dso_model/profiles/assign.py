@@ -66,19 +66,26 @@ def confidence(
 def behavioural_reasons(
     model: ProfileModel, X: pd.DataFrame, group: np.ndarray, k: int
 ) -> np.ndarray:
-    """Feature codes of the top ``k`` drivers of each row's verdict."""
-    stress = model.contributions(X, "stress")
-    unwilling = model.contributions(X, "unwilling")
+    """Feature codes of the top ``k`` drivers of each row's verdict (contributions are computed
+    only for the rows whose verdict they explain)."""
     codes = np.full((len(X), k), "", dtype=object)
-    for name, contrib, sign in (
-        ("unable", stress, 1),
-        ("unwilling", unwilling, 1),
-        ("able_willing", stress + unwilling, -1),
+    for name, parts, sign in (
+        ("unable", ("stress",), 1),
+        ("unwilling", ("unwilling",), 1),
+        ("able_willing", ("stress", "unwilling"), -1),
     ):
         rows = group == name
         if rows.any():
-            codes[rows] = top_drivers(contrib.loc[rows], X.loc[rows], k, sign)
+            contrib = _summed_contributions(model, X.loc[rows], parts)
+            codes[rows] = top_drivers(contrib, X.loc[rows], k, sign)
     return codes
+
+
+def _summed_contributions(model: ProfileModel, X: pd.DataFrame, parts) -> pd.DataFrame:
+    total = model.contributions(X, parts[0])
+    for part in parts[1:]:
+        total = total + model.contributions(X, part)
+    return total
 
 
 def assign_groups(

@@ -147,13 +147,17 @@ def customer_features(
     as_of: str | pd.Timestamp,
     windows: WindowConfig | None = None,
     enrichment_columns: tuple[str, ...] = ENRICHMENT_COLUMNS,
+    *,
+    is_snapshot: bool = False,
 ) -> pd.DataFrame:
     """One row per customer created before ``as_of``; columns as in ``CUSTOMER_FEATURES``.
 
     ``has_enrichment`` is 1 when any of ``enrichment_columns`` (customer table) is on record.
+    ``is_snapshot``: ``portfolio`` is already ``snapshot(as_of)`` of a book with payment lines
+    (taking it again would give the same tables), so it is used as it is.
     """
     w = windows or WindowConfig()
-    snap = portfolio.snapshot(as_of)
+    snap = portfolio if is_snapshot else portfolio.snapshot(as_of)
     t = snap.as_of
     index = pd.Index(snap.customers["customer_id"].astype("str"), name="customer_id")
     inv = prepared_invoices(snap, t, w)
@@ -207,12 +211,17 @@ def prepared_payments(snap: Portfolio, inv: pd.DataFrame, t: pd.Timestamp) -> pd
     """Payment lines before ``t`` with their customer and whether they left the invoice open."""
     pay = effective_payments(snap.invoices, snap.payments).copy()
     pay = pay[pay["payment_date"] < t].sort_values(["invoice_id", "payment_date"], kind="stable")
-    amount = inv.set_index("invoice_id")["amount"]
+    at = pd.Index(inv["invoice_id"]).get_indexer(pay["invoice_id"])
     cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
-    due = pay["invoice_id"].map(amount)
+    due = _at_rows(inv["amount"], at, pay.index)
     pay["partial"] = cum < due * (1 - 0.01)
-    pay["customer_id"] = pay["invoice_id"].map(inv.set_index("invoice_id")["customer_id"])
+    pay["customer_id"] = _at_rows(inv["customer_id"], at, pay.index)
     return pay
+
+
+def _at_rows(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
+    """``values`` at the row positions ``at`` (missing where ``at`` is -1), on ``index``."""
+    return values.reset_index(drop=True).reindex(at).set_axis(index)
 
 
 def _window_mean(frame: pd.DataFrame, value: str, mask: pd.Series) -> pd.Series:

@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator
 from dso_model.profiles.config import ModelConfig
 
 SCORE_PARTS = ("stress", "unwilling")
+PREDICT_THREADS = 0  # LightGBM's default: every core (each row is scored on its own)
 THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.1, 0.91, 0.05))
 
 
@@ -122,8 +123,8 @@ class ProfileModel(BaseEstimator):
         if not len(X):
             cols = ["p_stress", "p_unwilling", "ability_score", "willingness_score"]
             return pd.DataFrame(columns=cols, index=X.index, dtype=float)
-        p_stress = self.stress_.predict_proba(X)[:, 1]
-        p_unwilling = self.unwilling_.predict_proba(X)[:, 1]
+        p_stress = self.stress_.predict_proba(X, num_threads=PREDICT_THREADS)[:, 1]
+        p_unwilling = self.unwilling_.predict_proba(X, num_threads=PREDICT_THREADS)[:, 1]
         return pd.DataFrame(
             {
                 "p_stress": p_stress,
@@ -136,11 +137,13 @@ class ProfileModel(BaseEstimator):
 
     def contributions(self, X: pd.DataFrame, part: str) -> pd.DataFrame:
         """TreeSHAP contributions (log-odds) of each feature to ``p_stress`` or ``p_unwilling``."""
+        from dso_model.explain.contributions import distinct_contributions
+
         model = self.stress_ if part == "stress" else self.unwilling_
         X = X[list(self.feature_names_in_)]
         if not len(X):
             return pd.DataFrame(columns=list(self.feature_names_in_), index=X.index, dtype=float)
-        raw = model.booster_.predict(X, pred_contrib=True)
+        raw = distinct_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
         return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(self.feature_names_in_))
 
     def feature_importance(self) -> pd.DataFrame:

@@ -77,8 +77,17 @@ def reason_texts(codes: np.ndarray, values: pd.DataFrame, lang: str) -> np.ndarr
                 continue
             rows = codes[:, j] == name
             col = values[name].to_numpy(dtype=float)[rows]
-            out[rows, j] = [feature_reason(name, v, lang) for v in col]
+            out[rows, j] = _worded_once(name, col, lang)
     return out
+
+
+def _worded_once(name: str, col: np.ndarray, lang: str) -> np.ndarray:
+    """:func:`feature_reason` of each value, worded once per distinct value (bit for bit, so
+    -0.0 and 0.0 stay apart)."""
+    codes, _ = pd.factorize(np.ascontiguousarray(col, dtype=np.float64).view(np.int64))
+    _, first = np.unique(codes, return_index=True)
+    texts = np.array([feature_reason(name, v, lang) for v in col[first]], dtype=object)
+    return texts[codes]
 
 
 def rule_reasons(features: pd.DataFrame, min_judged: int, k: int) -> dict[str, np.ndarray]:

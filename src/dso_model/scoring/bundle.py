@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dso_model.errors import ModelMismatchError
@@ -86,9 +87,14 @@ class ScoringBundle:
             )
         return to_model_matrix(features[self.feature_names])
 
-    def predict_delays(self, X: pd.DataFrame) -> pd.DataFrame:
-        """The delay model's predictions for a model matrix (same index)."""
-        return self.delay_model.predict(X[self.feature_names].astype("float32"))
+    def predict_delays(self, X: pd.DataFrame, hazard_cdf: np.ndarray | None = None) -> pd.DataFrame:
+        """The delay model's predictions for a model matrix (same index); ``hazard_cdf`` is the
+        hazard part's ``predict_cdf`` of :meth:`delay_inputs` when already computed."""
+        return self.delay_model.predict(self.delay_inputs(X), hazard_cdf=hazard_cdf)
+
+    def delay_inputs(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The delay model's input frame: the bundle's features, as float32."""
+        return X[self.feature_names].astype("float32")
 
     # ------------------------------------------------------------------ persistence
     def save(self, folder: str | os.PathLike[str]) -> Path:

@@ -31,6 +31,12 @@ class DelayCurve:
         """The curve of a fitted :class:`~dso_model.models.delay.DelayModel` (its hazard part)."""
         hazard = model.hazard_
         cdf = hazard.predict_cdf(X) if len(X) else np.zeros((0, len(hazard.edges_)))
+        return cls.from_hazard_cdf(model, cdf)
+
+    @classmethod
+    def from_hazard_cdf(cls, model, cdf: np.ndarray) -> DelayCurve:
+        """The curve from the hazard part's ``predict_cdf`` already computed for the invoices."""
+        hazard = model.hazard_
         knots = np.concatenate([[hazard.lower_bound_], hazard.edges_])
         return cls(knots, np.hstack([np.zeros((len(cdf), 1)), cdf]))
 

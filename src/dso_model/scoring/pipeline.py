@@ -21,7 +21,12 @@ import pandas as pd
 from dso_model.scoring.actions import recommend_actions
 from dso_model.scoring.curve import DelayCurve
 from dso_model.scoring.inputs import cutoffs_for, open_book, point_in_time
-from dso_model.scoring.projection import MONTH, NewSales, portfolio_figures
+from dso_model.scoring.projection import (
+    MONTH,
+    NewSales,
+    portfolio_figures,
+    with_numbered_invoices,
+)
 from dso_model.scoring.reasons import Explanation, driver_shares
 from dso_model.scoring.rows import RowPredictions, explain_rows, predict_rows
 from dso_model.scoring.worklist import assemble_worklist, priority_order
@@ -152,8 +157,9 @@ def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, cli
     )  # fmt: skip
     with stages.stage("figures"):
         unpaid = unpaid_next_month(book, predictions.timing, predictions.curve, actions, as_of)
-        figures, new_sales = portfolio_figures(snapshot, unpaid, as_of, settings.history_months)
-        trend = dso_trend(snapshot, as_of, settings.trend_months, figures)
+        numbered = with_numbered_invoices(snapshot)
+        figures, new_sales = portfolio_figures(numbered, unpaid, as_of, settings.history_months)
+        trend = dso_trend(numbered, as_of, settings.trend_months, figures)
     weights = book["outstanding"].to_numpy(float)[chosen]
     drivers = driver_shares(explanation.families, weights, settings.languages[0])
     return ScoreResult(
@@ -209,10 +215,15 @@ def explain_open_invoices_for(
 def assign_groups(snapshot, as_of: pd.Timestamp, bundle) -> pd.DataFrame:
     """The profile group of every customer at ``as_of`` (``customer_id``, ``group``,
     ``confidence``, scores and reasons) from the bundle's profile model and rules."""
-    from dso_model.profiles import ProfileConfig, assign_profiles
+    from dso_model.profiles import ProfileConfig, assign_profiles, customer_features
 
     config = ProfileConfig.from_mapping(bundle.setting("profiles") or None)
-    return assign_profiles(snapshot, as_of, bundle.models.get("profiles"), config)
+    features = None
+    if as_of == snapshot.as_of and len(snapshot.payments):
+        features = customer_features(
+            snapshot, as_of, config.windows, config.rules.enrichment_columns, is_snapshot=True
+        )
+    return assign_profiles(snapshot, as_of, bundle.models.get("profiles"), config, features)
 
 
 def unpaid_next_month(

@@ -47,8 +47,13 @@ def _predict_chunk(
     bundle, X: pd.DataFrame, book: pd.DataFrame, as_of: pd.Timestamp
 ) -> RowPredictions:
     model = bundle.delay_model
-    delays = bundle.predict_delays(X)
-    curve = DelayCurve.from_delay_model(model, X)
+    if len(X):
+        cdf = model.hazard_.predict_cdf(bundle.delay_inputs(X))
+        delays = bundle.predict_delays(X, hazard_cdf=cdf)
+        curve = DelayCurve.from_hazard_cdf(model, cdf)
+    else:
+        delays = bundle.predict_delays(X)
+        curve = DelayCurve.from_delay_model(model, X)
     quantiles = sorted(model.quantile_.quantiles_)
     timing = predict_timing(
         book, delays.set_axis(book.index), curve, as_of,
