@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dso_model.contract.portfolio import Portfolio
 from dso_model.sim import load_preset
-from dso_model.sim.oracle import oracle_outcomes
+from dso_model.sim.oracle import oracle_outcomes, replication_batches
 from dso_model.sim.simulation import Simulation, simulate_history
 
 
@@ -137,8 +137,9 @@ def run(config, jobs: int) -> None:
     counts = ", ".join(f"{n:,} {t}" for t, n in portfolio.summary_counts().items())
     print(f"  {'total':<22} {wall:8.1f} s wall {cpu:8.1f} s cpu")
     print(f"  peak memory {peak_mb:,.0f} MB; {counts}")
-    if jobs > 1:
-        child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    issued = int(tables.issue_ptr[world.calendar.n_days])
+    if jobs > 1 and len(replication_batches(world, issued)) > 1:
         print(
             f"  worker processes (not included above): {child.ru_utime + child.ru_stime:,.1f} s cpu,"
             f" largest peak resident {child.ru_maxrss / 1024:,.0f} MB"
