@@ -54,3 +54,8 @@ def map_values(values: pd.Series, mapping: pd.Series, fill: float = np.nan) -> n
     hit = pos >= 0
     out[hit] = mapping.to_numpy(dtype=float)[pos[hit]]
     return out
+
+
+def mapped_once(values: pd.Series, lookup) -> pd.Series:
+    """``values.map(lookup)`` for a Python function ``lookup``, called once per distinct value."""
+    return values.map({v: lookup(v) for v in pd.unique(values)})

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import mapped_once
 from dso_model.contract.spec import CHANNELS, TEMPLATES
 from dso_model.policy.config import GroupStrategy, PolicyConfig
 from dso_model.policy.limits import (
@@ -113,11 +114,6 @@ def _slots_of_group(inv: pd.DataFrame, group: str, strategy: GroupStrategy, inpu
     rows = rows[rows["template"].notna()].copy()
     rows["tone"] = mapped_once(rows["template"], lambda t: TEMPLATES[t][1])
     return rows
-
-
-def mapped_once(values: pd.Series, lookup) -> pd.Series:
-    """``values.map(lookup)``, calling ``lookup`` once per distinct value."""
-    return values.map({v: lookup(v) for v in pd.unique(values)})
 
 
 def price_slots(

@@ -171,10 +171,10 @@ def render_plan(
     """
     cust = customers.set_index("customer_id")
     inv = invoices.set_index("invoice_id")
-    if not inv.index.is_unique:
-        return _render_plan_per_row(plan, cust, inv, payment_link)
+    inv = inv[~inv.index.duplicated()]
     languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
-    names = plan["customer_id"].map(cust["name"]) if "name" in cust else None
+    names = plan["customer_id"].map(cust["name"]) if "name" in cust else pd.Series(None, plan.index)
+    names = [None if pd.isna(name) else name for name in names.tolist()]
     invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
     looked_up = _invoice_columns(inv, invoice_ids, ("amount", "currency", "due_date"))
     tones = plan["tone"].tolist() if "tone" in plan else [None] * len(plan)
@@ -185,7 +185,7 @@ def render_plan(
             str(language),
             tone,
             channel,
-            None if names is None or pd.isna(names.iloc[k]) else names.iloc[k],
+            name,
             amount,
             currency or "EUR",
             due_date,
@@ -193,47 +193,16 @@ def render_plan(
             payment_link,
             dates,
         )
-        for k, (template, language, tone, channel, amount, currency, due_date, invoice_id) in (
-            enumerate(
-                zip(
-                    plan["template"].tolist(),
-                    languages.tolist(),
-                    tones,
-                    plan["channel"].tolist(),
-                    *looked_up,
-                    invoice_ids.tolist(),
-                    strict=True,
-                )
-            )
+        for template, language, tone, channel, name, amount, currency, due_date, invoice_id in zip(
+            plan["template"].tolist(),
+            languages.tolist(),
+            tones,
+            plan["channel"].tolist(),
+            names,
+            *looked_up,
+            invoice_ids.tolist(),
+            strict=True,
         )
-    ]
-    return plan.assign(
-        subject=[m.subject for m in messages],
-        body=[m.body for m in messages],
-        message_language=[m.language for m in messages],
-    )
-
-
-def _render_plan_per_row(
-    plan: pd.DataFrame, cust: pd.DataFrame, inv: pd.DataFrame, payment_link: str
-) -> pd.DataFrame:
-    languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
-    names = plan["customer_id"].map(cust["name"]) if "name" in cust else None
-    invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
-    messages = [
-        render_message(
-            row.template,
-            str(languages.iloc[k]),
-            tone=getattr(row, "tone", None),
-            channel=row.channel,
-            customer_name=None if names is None or pd.isna(names.iloc[k]) else names.iloc[k],
-            amount=_invoice_value(inv, invoice_ids.iloc[k], "amount"),
-            currency=_invoice_value(inv, invoice_ids.iloc[k], "currency") or "EUR",
-            due_date=_invoice_value(inv, invoice_ids.iloc[k], "due_date"),
-            invoice_id=None if pd.isna(invoice_ids.iloc[k]) else invoice_ids.iloc[k],
-            payment_link=payment_link,
-        )
-        for k, row in enumerate(plan.itertuples(index=False))
     ]
     return plan.assign(
         subject=[m.subject for m in messages],
@@ -340,10 +309,3 @@ def _fill_message(
         skeleton.tone,
         skeleton.language,
     )
-
-
-def _invoice_value(inv: pd.DataFrame, invoice_id, column: str):
-    if invoice_id is None or pd.isna(invoice_id) or invoice_id not in inv.index:
-        return None
-    value = inv.at[invoice_id, column]
-    return None if pd.isna(value) else value

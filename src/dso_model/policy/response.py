@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import mapped_once
 from dso_model.contract.spec import CHANNELS, TEMPLATES, TONES
 from dso_model.policy.config import LimitConfig
 from dso_model.policy.limits import local_hours
@@ -82,16 +83,11 @@ def action_features(
         out["act_local_hour"] = np.where(np.isnan(local), plan["hour"].to_numpy(), local)
     if "template" in actions:
         template = actions["template"]
-        tone = actions["tone"] if "tone" in actions else _mapped_once(template, _tone)
+        tone = actions["tone"] if "tone" in actions else mapped_once(template, _tone)
         out["act_offset"] = actions["offset"].to_numpy(float)
-        out["act_purpose"] = _codes(_mapped_once(template, lambda t: TEMPLATES[t][0]), PURPOSES)
+        out["act_purpose"] = _codes(mapped_once(template, lambda t: TEMPLATES[t][0]), PURPOSES)
         out["act_tone"] = _codes(tone.fillna(""), TONES)
     return out
-
-
-def _mapped_once(values: pd.Series, lookup) -> pd.Series:
-    """``values.map(lookup)``, calling ``lookup`` once per distinct value."""
-    return values.map({v: lookup(v) for v in pd.unique(values)})
 
 
 def _tone(template: str) -> str:
