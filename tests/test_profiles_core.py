@@ -141,6 +141,35 @@ def test_features_use_only_what_was_known_before_the_date(portfolio):
     pd.testing.assert_frame_equal(before, taken, check_exact=True)
 
 
+def test_features_do_not_depend_on_how_the_ids_are_spelled(portfolio):
+    """Ids are numbered internally in their sort order: renaming them so that the order changes
+    gives the same features under the new names."""
+    names = {"A": "K10", "B": "K9", "C": "K100", "D": "K0"}
+
+    def renamed(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        if "customer_id" in out:
+            out["customer_id"] = out["customer_id"].map(names)
+        if "invoice_id" in out:
+            first = out["invoice_id"].str[0].map(names)
+            out["invoice_id"] = (first + "-" + out["invoice_id"].str[1:]).where(
+                out["invoice_id"].notna()
+            )
+        return out
+
+    tables = ("customers", "invoices", "payments", "contacts", "events")
+    other = portfolio.with_tables(**{n: renamed(getattr(portfolio, n)) for n in tables})
+    before = customer_features(portfolio, "2024-05-01")
+    after = customer_features(other, "2024-05-01")
+    pd.testing.assert_frame_equal(after, before.rename(index=names), check_exact=True)
+
+
+def test_features_of_a_book_in_its_first_month(portfolio):
+    """Nothing was overdue a month before the date: the growth of the overdue balance is 0."""
+    f = customer_features(portfolio, "2024-01-10")
+    assert set(f.index) == {"A", "B"} and (f["overdue_growth_rel"] == 0).all()
+
+
 def test_proxies_read_the_window_and_censor_open_windows(portfolio):
     labels = proxy_labels(portfolio, "2024-04-01")
     assert labels.loc["A", "stress"] == 1  # partial payment and plan request in the window
@@ -149,6 +178,45 @@ def test_proxies_read_the_window_and_censor_open_windows(portfolio):
     assert labels.loc["B", "unwilling"] == 1  # B3 unpaid despite the notice
     censored = proxy_labels(portfolio, "2024-06-01")
     assert censored["stress"].isna().all()
+
+
+def test_unwilling_proxy_needs_a_read_notice_left_unpaid(portfolio):
+    """B read a notice about B3 on 2024-04-03 and never paid it: unwilling. The same window with
+    the notice unread, with B3 settled a week after the reading, or with B3 disputed, is not."""
+    assert proxy_labels(portfolio, "2024-04-01").loc["B", "notices_ignored"] == 1
+    unread = portfolio.with_tables(contacts=portfolio.contacts.assign(outcome="delivered"))
+    assert proxy_labels(unread, "2024-04-01").loc["B", "unwilling"] == 0
+    invoices = portfolio.invoices.copy()
+    b3 = invoices["invoice_id"] == "B3"
+    invoices.loc[b3, ["paid_date", "paid_amount", "status"]] = [
+        pd.Timestamp("2024-04-10"),
+        50.0,
+        "paid",
+    ]
+    payment = pd.DataFrame(
+        {
+            "payment_id": ["p7"],
+            "invoice_id": ["B3"],
+            "payment_date": [pd.Timestamp("2024-04-10")],
+            "amount": [50.0],
+        }
+    )
+    paid = portfolio.with_tables(
+        invoices=invoices, payments=pd.concat([portfolio.payments, payment], ignore_index=True)
+    )
+    assert proxy_labels(paid, "2024-04-01").loc["B", "unwilling"] == 0
+    dispute = pd.DataFrame(
+        {
+            "event_id": ["e2"],
+            "customer_id": ["B"],
+            "invoice_id": ["B3"],
+            "timestamp": [pd.Timestamp("2024-04-20 09:00")],
+            "event_type": ["dispute_opened"],
+        }
+    )
+    disputed = portfolio.with_tables(events=pd.concat([portfolio.events, dispute]))
+    labels = proxy_labels(disputed, "2024-04-01")
+    assert "B" not in labels.index or labels.loc["B", "unwilling"] == 0
 
 
 def _fit_model(features: pd.DataFrame) -> ProfileModel:
@@ -181,7 +249,7 @@ def test_every_customer_gets_exactly_one_group_with_reasons(portfolio):
     features = customer_features(portfolio, "2024-07-01")
     model = _fit_model(features)
     rules = RuleConfig(
-        min_judged_invoices=3, unable_below=0.5, unwilling_below=0.5, tune_thresholds=False
+        min_judged_invoices=3, unable_below=0.5, unwilling_below=0.5, thresholds="fixed"
     )
     out = assign_groups(features, model, rules, pd.Timestamp("2024-07-01"))
     assert list(out["customer_id"]) == ["A", "B", "C", "D"]

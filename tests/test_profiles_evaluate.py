@@ -15,7 +15,12 @@ from dso_model.profiles import (
     macro_f1,
 )
 from dso_model.profiles.evaluate import oracle_groups
-from dso_model.profiles.model import groups_from_scores, tune_thresholds
+from dso_model.profiles.model import (
+    frequency_thresholds,
+    groups_from_scores,
+    label_frequencies,
+    tune_thresholds,
+)
 
 
 def test_macro_f1_matches_scikit_learn():
@@ -63,6 +68,35 @@ def test_profiles_are_compared_with_the_month_that_ended_or_starts():
     assert ev["previous"]["oracle_confusion"].loc["unable", "able_willing"] == 1
     oracle = oracle_groups(monthly, pd.Timestamp("2024-03-01"), 0.3, 0.4)
     assert oracle.to_dict() == {"A": "able_willing", "B": "unable", "C": "unwilling"}
+
+
+def test_label_frequency_thresholds_undo_the_proxies_incomplete_recall():
+    """The proxies fire for a share c of the true cases only; a calibrated model of the proxy then
+    predicts c times the probability of the case. Where the cases are well separated, the mean
+    prediction where the proxy fired estimates c, and the threshold p > c / 2 recovers them."""
+    rng = np.random.default_rng(5)
+    n = 20000
+    p_case = np.where(rng.random(n) < 0.1, 0.99, 0.002)  # P(truly unable | x)
+    unable = rng.random(n) < p_case
+    c_stress, c_unwilling = 0.6, 0.45
+    stress = (unable & (rng.random(n) < c_stress)).astype(float)
+    p_will = np.where(~unable & (rng.random(n) < 0.08), 0.99, 0.002)
+    unwilling_case = ~unable & (rng.random(n) < p_will)
+    unwilling = ((stress == 0) & unwilling_case & (rng.random(n) < c_unwilling)).astype(float)
+    scores = pd.DataFrame(
+        {"ability_score": 1 - c_stress * p_case, "willingness_score": 1 - c_unwilling * p_will}
+    )
+    labels = pd.DataFrame({"stress": stress, "unwilling": unwilling})
+    est_stress, est_unwilling = label_frequencies(scores, labels)
+    assert est_stress == pytest.approx(c_stress, abs=0.03)
+    assert est_unwilling == pytest.approx(c_unwilling, abs=0.03)
+    unable_below, unwilling_below = frequency_thresholds(scores, labels)
+    predicted = groups_from_scores(scores, unable_below, unwilling_below)
+    truth = np.where(unable, "unable", np.where(unwilling_case, "unwilling", "able_willing"))
+    # The corrected thresholds find the true groups; one half on the proxy probabilities misses
+    # every unwilling customer (0.45 x 0.99 < 0.5).
+    assert macro_f1(truth, predicted) > 0.95
+    assert macro_f1(truth, groups_from_scores(scores, 0.5, 0.5)) < 0.7
 
 
 def test_threshold_tuning_uses_proxy_labels_only():

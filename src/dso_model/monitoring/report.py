@@ -46,7 +46,9 @@ def fit_section(result: MonitorResult) -> list[str]:
         f"validated on {r['val_rows']}. Proxy rates: stress {r['rate_stress']:.1%}, unwilling "
         f"{r['rate_unwilling']:.1%}. Thresholds: unable when ability < {r['unable_below']}, "
         f"unwilling when willingness < {r['unwilling_below']} (proxy macro-F1 on validation "
-        f"{r['val_proxy_macro_f1']:.3f}).",
+        f"{r['val_proxy_macro_f1']:.3f}). Estimated share of the true cases each proxy catches "
+        f"(label frequency): stress {r['label_frequency_stress']:.2f}, unwilling "
+        f"{r['label_frequency_unwilling']:.2f}.",
     ]
 
 

@@ -38,9 +38,10 @@ def profile_columns(k: int = 3) -> list[str]:
 
 
 def thresholds_for(model: ProfileModel | None, rules: RuleConfig) -> tuple[float, float]:
-    """The model's tuned thresholds when it has them and tuning is on, else the configured ones."""
+    """The thresholds set at training time when the model has them and the rules do not fix them,
+    else the configured ones."""
     tuned = getattr(model, "thresholds_", None)
-    if tuned is not None and rules.tune_thresholds:
+    if tuned is not None and rules.thresholds != "fixed":
         return float(tuned[0]), float(tuned[1])
     return rules.unable_below, rules.unwilling_below
 

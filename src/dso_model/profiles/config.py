@@ -14,6 +14,8 @@ from typing import Any
 
 from dso_model.errors import DsoInputError
 
+THRESHOLD_METHODS = ("label_frequency", "proxy_f1", "fixed")
+
 
 @dataclass(frozen=True)
 class WindowConfig:
@@ -40,9 +42,8 @@ class ProxyConfig:
 
     horizon_days: int = 60
     stress_min_signals: int = 1  # partial payments + plan requests/agreements in the horizon
-    unpaid_share_unwilling: float = 0.5  # share of the amount due that stays unpaid ...
-    min_contacts_unwilling: int = 1  # ... despite at least this many contacts
-    late_days_unwilling: int = 45  # or settled this late after due, only after escalation
+    ignored_after_days: int = 14  # a read notice is ignored when its invoice stays unpaid this long
+    min_ignored_unwilling: int = 1  # no stress sign and this many notices ignored: unwilling
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,18 @@ class RuleConfig:
     enrichment_columns: tuple[str, ...] = ("credit_limit", "spend_level", "spend_trend")
     unable_below: float = 0.8  # ability score under this: unable
     unwilling_below: float = 0.65  # willingness score under this (and able): unwilling
-    tune_thresholds: bool = True  # replace the two above by the pair tuned on proxy outcomes
+    # How the two thresholds are set at training time: label_frequency (from the share of true
+    # cases the proxies catch), proxy_f1 (the pair maximising the proxy macro-F1) or fixed (the
+    # two above).
+    thresholds: str = "label_frequency"
     n_reasons: int = 3
+
+    def __post_init__(self) -> None:
+        if self.thresholds not in THRESHOLD_METHODS:
+            raise DsoInputError(
+                f"unknown threshold method 'profiles.rules.thresholds={self.thresholds}'",
+                hint=f"one of {', '.join(THRESHOLD_METHODS)}",
+            )
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import map_values, positions_in
 from dso_model.contract.portfolio import Portfolio, effective_payments
 from dso_model.contract.spec import SEGMENTS, TEMPLATES
 from dso_model.profiles.config import WindowConfig
@@ -157,9 +158,10 @@ def customer_features(
     (taking it again would give the same tables), so it is used as it is.
     """
     w = windows or WindowConfig()
-    snap = portfolio if is_snapshot else portfolio.snapshot(as_of)
+    numbered, names = with_numbered_ids(portfolio)
+    snap = numbered if is_snapshot else numbered.snapshot(as_of)
     t = snap.as_of
-    index = pd.Index(snap.customers["customer_id"].astype("str"), name="customer_id")
+    index = pd.Index(snap.customers["customer_id"])
     inv = prepared_invoices(snap, t, w)
     pay = prepared_payments(snap, inv, t)
     parts = [
@@ -176,7 +178,35 @@ def customer_features(
     out["plan_offer_taken_share"] = (
         (out["plans_agreed_long"] / offers).clip(upper=1.0).where(offers > 0)
     )
+    out.index = pd.Index(names[index.to_numpy(dtype=np.int64)], name="customer_id")
     return out[list(CUSTOMER_FEATURES)]
+
+
+def with_numbered_ids(portfolio: Portfolio) -> tuple[Portfolio, pd.Index]:
+    """The portfolio with customer and invoice ids replaced by numbers that sort like the ids, and
+    the customer ids by number.
+
+    Every grouping, join and sort below then works on numbers instead of text and yields the same
+    rows in the same order. Ids that are not in the customer or invoice table become NaN.
+    """
+    customers = portfolio.customers
+    names = pd.Index(customers["customer_id"].astype("str")).sort_values()
+    invoice_ids = pd.Index(portfolio.invoices["invoice_id"].astype("str")).sort_values()
+
+    def number(frame: pd.DataFrame, column: str, ids: pd.Index) -> pd.Series:
+        at = positions_in(frame[column].astype("str"), ids)
+        return pd.Series(np.where(at >= 0, at, np.nan), index=frame.index)
+
+    def renumbered(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        if "customer_id" in out:
+            out["customer_id"] = number(frame, "customer_id", names)
+        if "invoice_id" in out:
+            out["invoice_id"] = number(frame, "invoice_id", invoice_ids)
+        return out
+
+    tables = ("customers", "invoices", "payments", "contacts", "events")
+    return portfolio.with_tables(**{n: renumbered(getattr(portfolio, n)) for n in tables}), names
 
 
 def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.DataFrame:
@@ -193,7 +223,6 @@ def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.D
             "status",
         ]
     ].copy()
-    inv["customer_id"] = inv["customer_id"].astype("str")
     settled = inv["status"].eq("paid")
     days_late = (inv["paid_date"] - inv["due_date"]) / DAY
     inv["settled"] = settled
@@ -247,7 +276,7 @@ def history_block(customers: pd.DataFrame, inv: pd.DataFrame, t, w: WindowConfig
         }
     )
     out["delay_change"] = out["days_late_last3"] - out["days_late_mean"]
-    tenure = (t - customers.set_index(customers["customer_id"].astype("str"))["created_date"]) / DAY
+    tenure = (t - customers.set_index("customer_id")["created_date"]) / DAY
     return out.join(tenure.rename("tenure_days"), how="outer")
 
 
@@ -258,8 +287,8 @@ def overdue_at(inv: pd.DataFrame, pay: pd.DataFrame, s: pd.Timestamp) -> pd.Seri
     """
     before = inv[(inv["issue_date"] < s) & (inv["due_date"] < s)]
     paid = pay[pay["payment_date"] < s].groupby("invoice_id")["amount"].sum()
-    owed = (before["amount"] - before["invoice_id"].map(paid).fillna(0.0)).clip(lower=0)
-    return owed.groupby(before["customer_id"]).sum()
+    owed = before["amount"].to_numpy(float) - map_values(before["invoice_id"], paid, fill=0.0)
+    return pd.Series(owed.clip(min=0), index=before.index).groupby(before["customer_id"]).sum()
 
 
 def usual_monthly_billing(inv: pd.DataFrame, t, w: WindowConfig) -> pd.Series:
@@ -342,7 +371,7 @@ def _count(events: pd.DataFrame, kind: str, since: pd.Timestamp) -> pd.Series:
 
 def event_block(events: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
     """Plan requests, promises, disputes, complaints and write-offs in the trailing windows."""
-    ev = events.assign(customer_id=events["customer_id"].astype("str"))
+    ev = events
     recent, long = t - w.recent_days * DAY, t - w.long_days * DAY
     out = pd.DataFrame(
         {
@@ -378,12 +407,8 @@ def stress_months_block(
     parts = pay[pay["partial"] & (pay["payment_date"] >= since)]
     stamps = pd.concat(
         [
-            pd.DataFrame(
-                {"customer_id": plans["customer_id"].astype("str"), "when": plans["timestamp"]}
-            ),
-            pd.DataFrame(
-                {"customer_id": parts["customer_id"].astype("str"), "when": parts["payment_date"]}
-            ),
+            pd.DataFrame({"customer_id": plans["customer_id"], "when": plans["timestamp"]}),
+            pd.DataFrame({"customer_id": parts["customer_id"], "when": parts["payment_date"]}),
         ]
     )
     months_back = ((t - stamps["when"]) / DAY // 30.44).astype(int)
@@ -400,10 +425,10 @@ def next_payment_days(
     invoice the contact was about (contacts without an invoice get NaN).
     """
     left = contacts[contacts[by].notna()]
-    left = left.assign(day=left["timestamp"].dt.normalize(), _key=left[by].astype("str"))
+    left = left.assign(day=left["timestamp"].dt.normalize(), _key=left[by])
     left = left.sort_values("day", kind="stable")
     right = pay[[by, "payment_date"]].dropna().sort_values("payment_date", kind="stable")
-    right = right.assign(_key=right[by].astype("str")).drop(columns=[by])
+    right = right.assign(_key=right[by]).drop(columns=[by])
     right = right.astype({"payment_date": left["day"].dtype})
     merged = pd.merge_asof(
         left[["day", "_key"]].reset_index(),
@@ -419,9 +444,8 @@ def next_payment_days(
 def contact_block(contacts: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
     """Response to contact: replies, promises, payment after a notice or only after escalation."""
     if not len(contacts):
-        return pd.DataFrame(index=pd.Index([], name="customer_id", dtype="str"))
+        return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=float))
     c = contacts[contacts["timestamp"] >= t - w.long_days * DAY].copy()
-    c["customer_id"] = c["customer_id"].astype("str")
     purpose = c["template"].map(TEMPLATE_PURPOSE).fillna("other")
     tone = c["template"].map(TEMPLATE_TONE).fillna("neutral")
     if "tone" in c:
@@ -472,7 +496,7 @@ def contact_block(contacts: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig)
 
 def enrichment_block(customers: pd.DataFrame, enrichment_columns: tuple[str, ...]) -> pd.DataFrame:
     """Enrichment attributes as recorded (missing stays missing) and whether any is on file."""
-    cust = customers.set_index(customers["customer_id"].astype("str"))
+    cust = customers.set_index("customer_id")
     cols = {}
     for name in ("credit_limit", "spend_level", "spend_trend"):
         cols[name] = (

@@ -8,9 +8,14 @@ dates and the proxy outcomes that followed them (``dso_model.profiles.proxies``)
 - ``p_unwilling``: chance of ignoring collection contact though showing no stress, fitted on the
   rows without stress signs. ``willingness_score = 1 - p_unwilling``.
 
-The decision thresholds are either fixed in config or tuned on the validation dates against the
-proxy outcomes (never against the simulator's truth): the pair that maximises the macro-F1 of the
-three proxy groups.
+The decision thresholds come from the validation dates and the proxy outcomes only (never the
+simulator's truth). By default (``label_frequency``) they correct for the proxies' incomplete
+recall: a proxy shows only a share ``c`` of the true cases, so the probability of the proxy is
+``c`` times the probability of the case (Elkan and Noto, 2008, "Learning classifiers from only
+positive and unlabeled data"). ``c`` is estimated as the mean predicted probability over the
+validation rows where the proxy fired, and a customer is put in the group when the corrected
+probability ``p / c`` passes one half. ``proxy_f1`` instead picks the pair that maximises the
+macro-F1 of the three proxy groups; ``fixed`` takes the configured pair.
 """
 
 from __future__ import annotations
@@ -193,13 +198,51 @@ def _fast_macro_f1(target: np.ndarray, predicted: np.ndarray, k: int = 3) -> flo
     return float(np.mean(np.divide(2 * tp, denom, out=np.zeros(k), where=denom > 0)))
 
 
-def tune_thresholds(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[float, float, float]:
-    """The (unable_below, unwilling_below) pair maximising proxy macro-F1; also returns the F1."""
+def label_frequencies(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[float, float]:
+    """Estimated share of the true cases that each proxy catches: the mean predicted probability
+    over the rows where the proxy fired (``unwilling`` over the rows without stress signs)."""
+    known = labels["stress"].notna().to_numpy()
+    stress = labels["stress"].to_numpy()[known] == 1
+    unwilling = ~stress & (labels["unwilling"].to_numpy()[known] == 1)
+    p_stress = 1 - scores["ability_score"].to_numpy()[known]
+    p_unwilling = 1 - scores["willingness_score"].to_numpy()[known]
+    if not stress.any() or not unwilling.any():
+        raise ValueError("a proxy outcome never occurs on the validation dates")
+    return float(p_stress[stress].mean()), float(p_unwilling[unwilling].mean())
+
+
+def frequency_thresholds(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[float, float]:
+    """(unable_below, unwilling_below) where the recall-corrected probability ``p / c`` of the
+    stress and unwilling proxies reaches one half."""
+    c_stress, c_unwilling = label_frequencies(scores, labels)
+    return round(1 - c_stress / 2, 3), round(1 - c_unwilling / 2, 3)
+
+
+def _proxy_targets(scores: pd.DataFrame, labels: pd.DataFrame):
+    """Integer proxy groups (0 able_willing, 1 unable, 2 unwilling) and both probabilities, on the
+    rows with known labels."""
     known = labels["stress"].notna().to_numpy()
     stress = labels["stress"].to_numpy()[known] == 1
     target = np.where(stress, 1, np.where(labels["unwilling"].to_numpy()[known] == 1, 2, 0))
     p_stress = 1 - scores["ability_score"].to_numpy()[known]
     p_unwilling = 1 - scores["willingness_score"].to_numpy()[known]
+    return target, p_stress, p_unwilling
+
+
+def proxy_macro_f1(
+    scores: pd.DataFrame, labels: pd.DataFrame, unable_below: float, unwilling_below: float
+) -> float:
+    """Macro-F1 of the groups given by the thresholds against the three proxy groups."""
+    target, p_stress, p_unwilling = _proxy_targets(scores, labels)
+    predicted = np.where(
+        p_stress > 1 - unable_below, 1, np.where(p_unwilling > 1 - unwilling_below, 2, 0)
+    )
+    return _fast_macro_f1(target, predicted)
+
+
+def tune_thresholds(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[float, float, float]:
+    """The (unable_below, unwilling_below) pair maximising proxy macro-F1; also returns the F1."""
+    target, p_stress, p_unwilling = _proxy_targets(scores, labels)
     best = (-1.0, 0.5, 0.5)
     for a in THRESHOLD_GRID:
         unable = p_stress > a

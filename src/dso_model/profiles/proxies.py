@@ -9,11 +9,13 @@ for any past date; the simulator's latent traits are not used.
   ``stress_min_signals`` partial payments (instalments that left an invoice open) or asked for /
   agreed a payment plan. People who can pay settle in full; paying what one can, or asking for
   time, is what a customer short of cash does.
-- **unwilling** (willingness proxy, 1 = does not pay though able): no stress signal, at least
-  ``min_contacts_unwilling`` collection contacts in the window, and either at least
-  ``unpaid_share_unwilling`` of the exposure still unpaid at ``t + H``, or an invoice settled more
-  than ``late_days_unwilling`` days late within a few days of a firm (escalation) message: ignoring
-  notices, or paying only once escalated.
+- **unwilling** (willingness proxy, 1 = does not pay though able): no stress signal, and at least
+  ``min_ignored_unwilling`` notices about an invoice (reminder, dunning, escalation) that the
+  customer *read* in the window while the invoice was open, and then did not settle that invoice
+  within ``ignored_after_days``. A customer who can and will pay settles once a notice has made
+  it aware; one who reads the notice and still does not pay is ignoring it. Unread notices prove
+  nothing (a forgotten invoice looks the same), and invoices disputed before the window ends are
+  left out.
 
 Rows whose window ends after the portfolio's extraction date are censored (labels missing), as are
 customers without exposure.
@@ -24,13 +26,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import positions_in
 from dso_model.contract.portfolio import Portfolio, effective_payments
-from dso_model.profiles.config import ProxyConfig, WindowConfig
-from dso_model.profiles.customer_features import DUNNING_PURPOSES, TEMPLATE_PURPOSE
+from dso_model.profiles.config import ProxyConfig
+from dso_model.profiles.customer_features import (
+    DUNNING_PURPOSES,
+    INVOICE_PURPOSES,
+    TEMPLATE_PURPOSE,
+)
 
 DAY = pd.Timedelta(days=1)
 SETTLE_DAYS = 30  # invoices due in the last SETTLE_DAYS of the window are not yet judged
 STRESS_EVENTS = ("plan_requested", "plan_agreed")
+READ_OUTCOMES = ("opened", "replied", "promise_to_pay")  # contact outcomes that mean "read"
 
 
 def payment_lines(portfolio: Portfolio) -> pd.DataFrame:
@@ -81,40 +89,69 @@ def exposure_invoices(
     return cand.assign(customer_id=cand["customer_id"].astype("str"))
 
 
-def firm_contacts(contacts: pd.DataFrame) -> pd.Series:
-    purpose = contacts["template"].map(TEMPLATE_PURPOSE).fillna("other")
-    tone = contacts["tone"] if "tone" in contacts else pd.Series("", index=contacts.index)
-    return tone.eq("firm") | purpose.eq("escalation")
+def dates_of(keys: pd.Series, dates: pd.Series) -> np.ndarray:
+    """``keys.map(dates)`` for dates indexed by unique ids (NaT where a key is absent)."""
+    pos = positions_in(keys, dates.index)
+    out = np.full(len(keys), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[pos >= 0] = dates.to_numpy(dtype="datetime64[ns]")[pos[pos >= 0]]
+    return out
 
 
-def escalation_only_customers(
-    exposure: pd.DataFrame, contacts: pd.DataFrame, t, end, late_days: int, lag_days: int
-) -> pd.Index:
-    """Customers who settled an exposure invoice very late, within days of a firm message on it."""
-    settled = exposure[(exposure["owed_end"] <= 0.01 * exposure["amount"])]
-    paid = settled[["invoice_id", "customer_id", "due_date", "paid_date"]].dropna()
-    paid = paid[
-        ((paid["paid_date"] - paid["due_date"]) / DAY > late_days) & (paid["paid_date"] < end)
+def read_notices(portfolio: Portfolio) -> pd.DataFrame:
+    """Notices about one invoice that the customer read: customer, invoice, the day it was read,
+    the day the invoice was settled (NaT: not yet) and the day a dispute was first opened on it."""
+    c = portfolio.contacts
+    purpose = c["template"].map(TEMPLATE_PURPOSE)
+    read = c["outcome"].astype("str").isin(READ_OUTCOMES)
+    notices = c.loc[read & purpose.isin(INVOICE_PURPOSES) & c["invoice_id"].notna()]
+    invoices = portfolio.invoices.set_index("invoice_id")
+    events = portfolio.events
+    disputes = events[events["event_type"] == "dispute_opened"].dropna(subset=["invoice_id"])
+    first_dispute = disputes.groupby("invoice_id")["timestamp"].min()
+    return pd.DataFrame(
+        {
+            "customer_id": notices["customer_id"].astype("str").to_numpy(),
+            "read_on": notices["timestamp"].dt.normalize().to_numpy(),
+            "settled_on": dates_of(notices["invoice_id"], invoices["paid_date"]),
+            "disputed_on": dates_of(notices["invoice_id"], first_dispute),
+        }
+    )
+
+
+def ignored_notices(
+    notices: pd.DataFrame, t: pd.Timestamp, horizon_days: int, ignored_after_days: int
+) -> pd.Series:
+    """Per customer: notices read in the window, on an invoice still open and not disputed by the
+    window's end, whose invoice was not settled within ``ignored_after_days`` of the reading."""
+    end = t + horizon_days * DAY
+    read_by = end - ignored_after_days * DAY
+    rows = notices[
+        (notices["read_on"] >= t)
+        & (notices["read_on"] < read_by)
+        & ~(notices["settled_on"] < notices["read_on"])
+        & ~(notices["disputed_on"] < end)
     ]
-    firm = contacts[firm_contacts(contacts) & (contacts["timestamp"] < end)]
-    pairs = paid.merge(firm[["invoice_id", "timestamp"]], on="invoice_id")
-    gap = (pairs["paid_date"] - pairs["timestamp"].dt.normalize()) / DAY
-    hit = pairs[(gap >= 0) & (gap <= lag_days)]
-    return pd.Index(hit["customer_id"].unique(), dtype="str")
+    acted = rows["settled_on"] - rows["read_on"] <= ignored_after_days * DAY
+    return (~acted).groupby(rows["customer_id"]).sum()
 
 
 def proxy_labels(
     portfolio: Portfolio,
     as_of: str | pd.Timestamp,
     proxies: ProxyConfig | None = None,
-    windows: WindowConfig | None = None,
     pay: pd.DataFrame | None = None,
+    notices: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Labels per customer at ``as_of``: stress, unwilling (NaN when censored), and their inputs."""
-    cfg, w = proxies or ProxyConfig(), windows or WindowConfig()
+    """Labels per customer at ``as_of``: stress, unwilling (NaN when censored), and their inputs.
+
+    ``pay`` (:func:`payment_lines`) and ``notices`` (:func:`read_notices`) may be passed when
+    labelling many dates of one portfolio.
+    """
+    cfg = proxies or ProxyConfig()
     t = pd.Timestamp(as_of).normalize()
     end = t + cfg.horizon_days * DAY
     pay = payment_lines(portfolio) if pay is None else pay
+    notices = read_notices(portfolio) if notices is None else notices
     exposure = exposure_invoices(portfolio, pay, t, cfg.horizon_days)
     in_window = pay[(pay["payment_date"] >= t) & (pay["payment_date"] < end)]
     ev = portfolio.events[
@@ -135,19 +172,15 @@ def proxy_labels(
     out["contacts"] = (
         dun.groupby(dun["customer_id"].astype("str")).size().reindex(out.index).fillna(0)
     )
-    out["unpaid_share"] = out["unpaid_end"] / out["exposure"]
-    late_firm = escalation_only_customers(
-        exposure, co, t, end, cfg.late_days_unwilling, w.escalation_response_days
-    )
-    out["escalation_only"] = out.index.isin(late_firm)
+    ignored = ignored_notices(notices, t, cfg.horizon_days, cfg.ignored_after_days)
+    out["notices_ignored"] = ignored.reindex(out.index).fillna(0)
     return label_rows(out, cfg, censored=end > portfolio.as_of)
 
 
 def label_rows(out: pd.DataFrame, cfg: ProxyConfig, censored: bool) -> pd.DataFrame:
     """Turn the window's counts into the two 0/1 labels (NaN when the window is not over)."""
     stress = (out["partials"] + out["plan_events"]) >= cfg.stress_min_signals
-    ignores = (out["unpaid_share"] >= cfg.unpaid_share_unwilling) | out["escalation_only"]
-    unwilling = ~stress & (out["contacts"] >= cfg.min_contacts_unwilling) & ignores
+    unwilling = ~stress & (out["notices_ignored"] >= cfg.min_ignored_unwilling)
     out["stress"] = stress.astype(float)
     out["unwilling"] = unwilling.astype(float)
     if censored:

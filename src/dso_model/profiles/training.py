@@ -16,10 +16,16 @@ import pandas as pd
 from dso_model.contract.portfolio import Portfolio
 from dso_model.errors import DsoInputError
 from dso_model.profiles.assign import assign_groups
-from dso_model.profiles.config import ProfileConfig
+from dso_model.profiles.config import ProfileConfig, RuleConfig
 from dso_model.profiles.customer_features import CUSTOMER_FEATURES, customer_features
-from dso_model.profiles.model import ProfileModel, tune_thresholds
-from dso_model.profiles.proxies import payment_lines, proxy_labels
+from dso_model.profiles.model import (
+    ProfileModel,
+    frequency_thresholds,
+    label_frequencies,
+    proxy_macro_f1,
+    tune_thresholds,
+)
+from dso_model.profiles.proxies import payment_lines, proxy_labels, read_notices
 
 FEATURES = list(CUSTOMER_FEATURES)
 LABELS = ["stress", "unwilling"]
@@ -71,9 +77,9 @@ def labels_panel(
     known: Portfolio, dates: list[pd.Timestamp], config: ProfileConfig
 ) -> pd.DataFrame:
     """Proxy outcomes at each date computed from the portfolio ``known`` (a snapshot)."""
-    pay = payment_lines(known)
+    pay, notices = payment_lines(known), read_notices(known)
     frames = [
-        proxy_labels(known, t, config.proxies, config.windows, pay=pay)
+        proxy_labels(known, t, config.proxies, pay=pay, notices=notices)
         .reset_index()
         .assign(as_of=t)
         for t in dates
@@ -131,6 +137,18 @@ def check_labels(train: pd.DataFrame) -> None:
             )
 
 
+def choose_thresholds(
+    scores: pd.DataFrame, labels: pd.DataFrame, rules: RuleConfig
+) -> tuple[float, float]:
+    """(unable_below, unwilling_below) by the configured method, from validation scores and
+    proxy labels (see :mod:`dso_model.profiles.model`)."""
+    if rules.thresholds == "label_frequency":
+        return frequency_thresholds(scores, labels)
+    if rules.thresholds == "proxy_f1":
+        return tune_thresholds(scores, labels)[:2]
+    return rules.unable_below, rules.unwilling_below
+
+
 def fit_on_panel(panel: pd.DataFrame, config: ProfileConfig) -> tuple[ProfileModel, dict[str, Any]]:
     """Fit on the earlier dates, validate on the last ``val_dates`` ones, tune thresholds there."""
     labelled = panel.dropna(subset=["stress"])
@@ -141,18 +159,16 @@ def fit_on_panel(panel: pd.DataFrame, config: ProfileConfig) -> tuple[ProfileMod
     model = ProfileModel(config.model).fit(
         train[FEATURES], train[LABELS], eval_set=(val[FEATURES], val[LABELS])
     )
-    unable_below, unwilling_below, f1 = tune_thresholds(
-        model.predict_scores(val[FEATURES]), val[LABELS]
-    )
-    if config.rules.tune_thresholds:
-        model.thresholds_ = (unable_below, unwilling_below)
-    else:
-        model.thresholds_ = (config.rules.unable_below, config.rules.unwilling_below)
+    scores = model.predict_scores(val[FEATURES])
+    model.thresholds_ = choose_thresholds(scores, val[LABELS], config.rules)
+    c_stress, c_unwilling = label_frequencies(scores, val[LABELS])
     report = {
         "train_rows": int(len(train)),
         "val_rows": int(len(val)),
         "train_dates": f"{pd.Timestamp(dates[0]).date()}..{pd.Timestamp(val_from).date()}",
-        "val_proxy_macro_f1": f1,
+        "val_proxy_macro_f1": proxy_macro_f1(scores, val[LABELS], *model.thresholds_),
+        "label_frequency_stress": c_stress,
+        "label_frequency_unwilling": c_unwilling,
         "unable_below": model.thresholds_[0],
         "unwilling_below": model.thresholds_[1],
         **{k: v for k, v in model.summary().items() if k != "config"},

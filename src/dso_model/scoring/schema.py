@@ -16,7 +16,9 @@ from typing import Any
 from dso_model.errors import ModelMismatchError
 
 # Bump when the bundle layout or the meaning of its parts changes.
-BUNDLE_FORMAT = 1
+# 2: profile settings name their threshold method (rules.thresholds) and the willingness proxy
+#    reads notices (proxies.ignored_after_days, min_ignored_unwilling).
+BUNDLE_FORMAT = 2
 
 
 def feature_schema(feature_config: Mapping[str, Any] | None) -> list[dict[str, Any]]:
