@@ -28,6 +28,7 @@ import pandas as pd
 
 from dso_model.contract.lookup import mapped_once
 from dso_model.contract.spec import CHANNELS, TEMPLATES
+from dso_model.models.patterns import first_rows
 from dso_model.policy.config import GroupStrategy, PolicyConfig
 from dso_model.policy.limits import (
     LimitedPlan,
@@ -127,33 +128,46 @@ def price_slots(
     whose best day falls in the planning window."""
     if not len(slots):
         return pd.DataFrame(columns=PLAN_COLUMNS)
-    X = inputs.features.loc[slots["invoice_id"]]
-    effect = model.effect_of_reading(X, slots, inputs.customers)
+    invoice, _ = pd.factorize(slots["invoice_id"], use_na_sentinel=False)
+    X = inputs.features.loc[slots["invoice_id"].iloc[first_rows(invoice)]]  # one row per invoice
+    effect = effect_of_reading(slots, X, invoice, inputs, model)
     saved = np.clip(-effect, 0.0, None)
     gain = saved * slots["amount"].to_numpy(float) * config.value.daily_cost_of_money
-    p_read = read_grid(slots, X, inputs, model, config)  # (slots, channels, hours)
+    p_read = read_grid(slots, X, invoice, inputs, model, config)  # (slots, channels, hours)
     value = p_read * gain[:, None, None] - fixed_costs(slots, config)
     value = np.where(allowed_grid(slots, inputs, config), value, -np.inf)
     return best_options(slots, value, p_read, saved, config, alternatives, until=inputs.until)
 
 
-def read_grid(slots, X, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) for each slot's customer on every channel and hour, scored once per customer
-    (``READ_GRID_CUSTOMERS`` customers at a time, which bounds the grid's memory)."""
-    first = ~slots["customer_id"].duplicated().to_numpy()
-    who, X_who = slots[first], X[first]
+def effect_of_reading(slots, X, invoice, inputs: DecisionInputs, model: ResponseModel):
+    """The effect of reading each slot's message (``X``: one feature row per invoice, ``invoice``:
+    each slot's row of ``X``); the response model scores each decision pattern once."""
+    if isinstance(model, ResponseModel):
+        return model.effect_of_reading(X, slots, inputs.customers, rows=invoice)
+    return model.effect_of_reading(X.iloc[invoice], slots, inputs.customers)
+
+
+def read_grid(slots, X, invoice, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """P(read) for each slot's customer on every channel and hour, scored once per customer, on
+    the customer's first slot (``X``, ``invoice``: as for :func:`effect_of_reading`;
+    ``READ_GRID_CUSTOMERS`` customers at a time, which bounds the grid's memory)."""
+    customer, _ = pd.factorize(slots["customer_id"], use_na_sentinel=False)
+    first = first_rows(customer)
+    who, X_who = slots.iloc[first], X.iloc[invoice[first]]
     blocks = [
         _read_block(who.iloc[i : i + READ_GRID_CUSTOMERS], X_who.iloc[i : i + READ_GRID_CUSTOMERS],
                     inputs, model, config)
         for i in range(0, len(who), READ_GRID_CUSTOMERS)
     ]  # fmt: skip
     probs = np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
-    position = pd.Index(who["customer_id"]).get_indexer(slots["customer_id"])
-    return probs[position]
+    return probs[customer]
 
 
 def _read_block(who, X_who, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) of these customers (one slot row each) as a (customers, channels, hours) array."""
+    """P(read) of these customers (one slot row each) as a (customers, channels, hours) array:
+    the response model's own grid, else its ``read_probability`` on every (channel, hour)."""
+    if isinstance(model, ResponseModel):
+        return model.read_grid(X_who, who, inputs.customers, config.hours)
     channels, hours = list(CHANNELS), list(config.hours)
     n_c, n_h = len(channels), len(hours)
     grid = who.loc[who.index.repeat(n_c * n_h)].reset_index(drop=True)
