@@ -27,7 +27,7 @@ from dso_model.models.boosting import (
     best_iteration,
     make_lgbm,
 )
-from dso_model.models.patterns import column_patterns, first_rows
+from dso_model.models.patterns import column_patterns, first_rows, split_points
 
 BUCKET_COLUMN = "hazard_bucket"
 DEFAULT_EDGES = (-7, 0, 7, 14, 21, 30, 45, 60, 90)
@@ -170,7 +170,7 @@ class DiscreteHazardModel(BaseEstimator):
         each decision pattern is scored once (the bucket column is the same for all rows).
         """
         frame = X.reset_index(drop=True)
-        pattern = column_patterns(self.booster_.booster_, frame)
+        pattern = column_patterns(split_points(self.booster_.booster_), frame)
         if pattern is not None:
             frame = frame.iloc[first_rows(pattern)].reset_index(drop=True)
         columns = []

@@ -18,21 +18,20 @@ def decision_patterns(booster: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.nda
     patterns cannot be read safely (non-numeric columns) or there are too few rows to gain."""
     if len(X) < 2 or X.shape[1] < booster.num_feature():
         return None
-    inverse = column_patterns(booster, X)
+    inverse = column_patterns(split_points(booster), X)
     if inverse is None:
         return None
     return first_rows(inverse), inverse
 
 
-def column_patterns(booster: Any, X: pd.DataFrame, first_feature: int = 0) -> np.ndarray | None:
-    """Pattern number of each row of ``X`` (in order of first appearance) over the splits on its
-    columns, the booster's features ``first_feature``, ``first_feature + 1``, ...; splits on the
-    other features are left out. None when the patterns cannot be read safely (non-numeric
-    columns, categorical splits)."""
-    if not all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes):
-        return None
-    points = _split_points(booster)
-    if points is None:
+def column_patterns(
+    points: dict[int, list] | None, X: pd.DataFrame, first_feature: int = 0
+) -> np.ndarray | None:
+    """Pattern number of each row of ``X`` (in order of first appearance) over the splits
+    (``points``, from :func:`split_points`) on its columns, the booster's features
+    ``first_feature``, ``first_feature + 1``, ...; splits on the other features are left out.
+    None when the patterns cannot be read safely (non-numeric columns, categorical splits)."""
+    if points is None or not all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes):
         return None
     keys = _split_keys(points, X.to_numpy(np.float64), first_feature)
     inverse, _ = pd.factorize(_row_hash(keys))
@@ -46,7 +45,7 @@ def first_rows(inverse: np.ndarray) -> np.ndarray:
     return np.unique(inverse, return_index=True)[1]
 
 
-def _split_points(booster: Any) -> dict[int, list] | None:
+def split_points(booster: Any) -> dict[int, list] | None:
     """Per feature index, the thresholds of its numerical splits; None if any split is
     categorical."""
     points: dict[int, list] = {}

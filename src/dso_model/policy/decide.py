@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import mapped_once
+from dso_model.contract.lookup import contains, mapped_once, positions_in
 from dso_model.contract.spec import CHANNELS, TEMPLATES
 from dso_model.models.patterns import first_rows
 from dso_model.policy.config import GroupStrategy, PolicyConfig
@@ -90,11 +90,13 @@ def _contacts_per_invoice(contacts: pd.DataFrame, inv: pd.DataFrame):
     if contacts is None or not len(contacts):
         zero = np.zeros(len(inv))
         return zero, zero
-    con = contacts[contacts["invoice_id"].isin(inv["invoice_id"])]
-    due = con["invoice_id"].map(inv.set_index("invoice_id")["due_date"])
-    early = con[con["timestamp"].dt.normalize() <= due]
-    sent = inv["invoice_id"].map(con["invoice_id"].value_counts()).fillna(0).to_numpy()
-    sent_early = inv["invoice_id"].map(early["invoice_id"].value_counts()).fillna(0).to_numpy()
+    position = positions_in(contacts["invoice_id"], inv["invoice_id"])
+    about = position >= 0
+    position = position[about]
+    day = contacts["timestamp"].dt.normalize().to_numpy("datetime64[ns]")[about]
+    early = day <= inv["due_date"].to_numpy("datetime64[ns]")[position]
+    sent = np.bincount(position, minlength=len(inv)).astype(float)
+    sent_early = np.bincount(position[early], minlength=len(inv)).astype(float)
     return sent, sent_early
 
 
@@ -191,28 +193,22 @@ def allowed_grid(slots: pd.DataFrame, inputs: DecisionInputs, config: PolicyConf
     n, hours = len(slots), np.asarray(config.hours)
     ok = np.ones((n, len(CHANNELS), len(hours)), dtype=bool)
     pairs = refused_pairs(inputs.customers, inputs.events)
+    group, groups = pd.factorize(slots["group"])
+    customer, customers = pd.factorize(slots["customer_id"])
     for k, ch in enumerate(CHANNELS):
-        in_group = mapped_once(slots["group"], lambda g, ch=ch: ch in config.groups[g].channels)
-        probe = pd.DataFrame({"customer_id": slots["customer_id"].to_numpy(), "channel": ch})
+        in_group = np.array([ch in config.groups[g].channels for g in groups], dtype=bool)
+        probe = pd.DataFrame({"customer_id": customers.to_numpy(), "channel": ch})
         refused = opted_out(probe, inputs.customers, inputs.events, pairs)
-        ok[:, k, :] &= (in_group.to_numpy(bool) & ~refused & (ch in config.channels))[:, None]
+        ok[:, k, :] &= (in_group[group] & ~refused[customer] & (ch in config.channels))[:, None]
     local = _local_hours(slots, inputs, config)  # (n, hours)
     ok &= ~is_quiet(local, config.limits.quiet_hours)[:, None, :]
     return ok
 
 
 def _local_hours(slots, inputs, config) -> np.ndarray:
-    from dso_model.policy.limits import local_hours
+    from dso_model.policy.limits import local_hour_grid
 
-    hours = np.asarray(config.hours)
-    plan = pd.DataFrame(
-        {
-            "customer_id": np.repeat(slots["customer_id"].to_numpy(), len(hours)),
-            "send_date": np.repeat(slots["send_date"].to_numpy(), len(hours)),
-            "hour": np.tile(hours, len(slots)),
-        }
-    )
-    return local_hours(plan, inputs.customers, config.limits).reshape(len(slots), len(hours))
+    return local_hour_grid(slots, config.hours, inputs.customers, config.limits)
 
 
 def best_options(slots, value, p_read, saved, config: PolicyConfig, alternatives: int, until=None):
@@ -262,7 +258,7 @@ def welcome_rows(inputs: DecisionInputs, config: PolicyConfig, template: str) ->
     if inputs.contacts is not None and len(inputs.contacts):
         welcomed = inputs.contacts.loc[inputs.contacts["template"] == template, "customer_id"]
         who = who.difference(pd.Index(welcomed.unique()))
-    who = who[pd.Index(who).isin(inputs.customers["customer_id"])]
+    who = who[contains(pd.Index(who), inputs.customers["customer_id"])]
     if not len(who):
         return pd.DataFrame(columns=PLAN_COLUMNS)
     channel = pd.Series(None, index=who, dtype=object)

@@ -242,6 +242,32 @@ def local_hours(plan: pd.DataFrame, customers: pd.DataFrame, config: LimitConfig
     return once[codes]
 
 
+def local_hour_grid(
+    plan: pd.DataFrame, hours, customers: pd.DataFrame, config: LimitConfig
+) -> np.ndarray:
+    """:func:`local_hours` of each row of ``plan`` (``customer_id``, ``send_date``) sent at each
+    of ``hours``, as a (rows, hours) array; each zone and send day is converted once."""
+    hours = np.asarray(hours, dtype=float)
+    if config.hour_zone == "customer":
+        return np.tile(hours, (len(plan), 1))
+    zones = _customer_zones(plan, customers, config.portfolio_timezone)
+    send_date = plan["send_date"].reset_index(drop=True)
+    days = (
+        pd.DataFrame({"zone": zones, "send_date": send_date})
+        .groupby(["zone", "send_date"], sort=False, dropna=False)
+        .ngroup()
+        .to_numpy()
+    )
+    if not len(days):
+        return np.full((0, len(hours)), np.nan)
+    _, first = np.unique(days, return_index=True)
+    each = np.repeat(first, len(hours))
+    once = _converted_hours(
+        send_date.iloc[each], np.tile(hours, len(first)), zones[each], config.portfolio_timezone
+    )
+    return once.reshape(len(first), len(hours))[days]
+
+
 def _converted_hours(send_date: pd.Series, hours: np.ndarray, zones: np.ndarray, home: str):
     """Local hour of each (send day, portfolio hour) in the row's zone (see :func:`local_hours`)."""
     stamps = send_date + pd.to_timedelta(hours, unit="h")

@@ -25,9 +25,9 @@ import pandas as pd
 
 from dso_model.contract.lookup import mapped_once
 from dso_model.contract.spec import CHANNELS, TEMPLATES, TONES
-from dso_model.models.patterns import column_patterns, first_rows
+from dso_model.models.patterns import column_patterns, first_rows, split_points
 from dso_model.policy.config import LimitConfig
-from dso_model.policy.limits import local_hours
+from dso_model.policy.limits import local_hour_grid, local_hours
 
 PURPOSES = tuple(dict.fromkeys(purpose for purpose, _ in TEMPLATES.values()))
 READ_ACTION_FEATURES = ("act_channel", "act_hour", "act_local_hour")
@@ -70,10 +70,17 @@ def action_features(
     (the effect model needs no channel or hour)."""
     out = pd.DataFrame(index=actions.index)
     if "channel" in actions and "hour" in actions:
-        hour, local = send_hours(actions, customers, portfolio_timezone)
+        plan = pd.DataFrame(
+            {
+                "customer_id": actions["customer_id"].to_numpy(),
+                "send_date": pd.to_datetime(actions["send_date"]).to_numpy(),
+                "hour": actions["hour"].to_numpy(float),
+            }
+        )
+        local = local_hours(plan, customers, _portfolio_clock(portfolio_timezone))
         out["act_channel"] = _codes(actions["channel"], CHANNELS)
-        out["act_hour"] = hour
-        out["act_local_hour"] = local
+        out["act_hour"] = plan["hour"].to_numpy()
+        out["act_local_hour"] = np.where(np.isnan(local), plan["hour"].to_numpy(), local)
     if "template" in actions:
         template = actions["template"]
         tone = actions["tone"] if "tone" in actions else mapped_once(template, _tone)
@@ -83,22 +90,9 @@ def action_features(
     return out
 
 
-def send_hours(
-    actions: pd.DataFrame, customers: pd.DataFrame, portfolio_timezone: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each action's send hour on the portfolio's clock and on the customer's (the portfolio's
-    hour when that local time does not exist)."""
-    plan = pd.DataFrame(
-        {
-            "customer_id": actions["customer_id"].to_numpy(),
-            "send_date": pd.to_datetime(actions["send_date"]).to_numpy(),
-            "hour": actions["hour"].to_numpy(float),
-        }
-    )
-    zone = LimitConfig(hour_zone="portfolio", portfolio_timezone=portfolio_timezone)
-    local = local_hours(plan, customers, zone)
-    hour = plan["hour"].to_numpy()
-    return hour, np.where(np.isnan(local), hour, local)
+def _portfolio_clock(portfolio_timezone: str) -> LimitConfig:
+    """Hours given on the portfolio's clock (the read model's customer-local hour feature)."""
+    return LimitConfig(hour_zone="portfolio", portfolio_timezone=portfolio_timezone)
 
 
 def _over_channels(per_hour: np.ndarray, n: int, n_c: int, n_h: int) -> np.ndarray:
@@ -127,8 +121,9 @@ def distinct_predictions(
     only: the rows of one pattern get the very same values (:mod:`dso_model.models.patterns`)."""
     rows = np.arange(len(acts)) if rows is None else np.asarray(rows)
     actions = acts[list(columns)].reset_index(drop=True)
-    x_pattern = column_patterns(booster, X)
-    a_pattern = column_patterns(booster, actions, first_feature=X.shape[1])
+    points = split_points(booster)
+    x_pattern = column_patterns(points, X)
+    a_pattern = column_patterns(points, actions, first_feature=X.shape[1])
     if x_pattern is None or a_pattern is None or len(actions) < 2:
         return predict(_design(X.iloc[rows], actions, columns))
     pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern)
@@ -277,19 +272,21 @@ class ResponseModel:
         hour, as a (slots, channels, hours) array; the customer's local hour is found once per
         slot and hour, the probability once per decision pattern."""
         n, n_c, n_h = len(slots), len(CHANNELS), len(hours)
-        per_hour = pd.DataFrame(
+        plan = pd.DataFrame(
             {
-                "customer_id": np.repeat(slots["customer_id"].to_numpy(), n_h),
-                "send_date": np.repeat(pd.to_datetime(slots["send_date"]).to_numpy(), n_h),
-                "hour": np.tile(np.asarray(hours, dtype=float), n),
+                "customer_id": slots["customer_id"].to_numpy(),
+                "send_date": pd.to_datetime(slots["send_date"]).to_numpy(),
             }
         )
-        hour, local = send_hours(per_hour, customers, self.portfolio_timezone)
+        local = local_hour_grid(plan, hours, customers, _portfolio_clock(self.portfolio_timezone))
+        hour = np.tile(np.asarray(hours, dtype=float), (n, 1))
         cells = pd.DataFrame(
             {
                 "act_channel": np.tile(np.repeat(_codes(pd.Series(CHANNELS), CHANNELS), n_h), n),
                 "act_hour": _over_channels(hour, n, n_c, n_h),
-                "act_local_hour": _over_channels(local, n, n_c, n_h),
+                "act_local_hour": _over_channels(
+                    np.where(np.isnan(local), hour, local), n, n_c, n_h
+                ),
             }
         )
         rows = np.repeat(np.arange(n), n_c * n_h)
