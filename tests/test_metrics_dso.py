@@ -94,3 +94,33 @@ def test_paid_date_stands_for_payments_when_a_source_has_none():
     assert at["current"] == pytest.approx(200 + 300 + 50)
     at_feb = receivables_at(inv, None, "2024-02-01")
     assert at_feb["overdue"] == pytest.approx(300)
+
+
+def test_outstanding_sums_the_payments_like_a_groupby_on_the_text_ids():
+    """Payments matched by number give, bit for bit, the sums of a groupby on the invoice ids."""
+    import numpy as np
+
+    from dso_model.metrics.dso import outstanding_at
+
+    rng = np.random.default_rng(4)
+    ids = np.array([f"inv-{i}" for i in range(300)], dtype=object)
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ids,
+            "issue_date": pd.Timestamp("2024-01-01"),
+            "amount": rng.uniform(10, 1000, 300).round(2),
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "invoice_id": np.r_[rng.choice(ids, 5000), ["unknown", None]],
+            "payment_date": pd.Timestamp("2024-01-02")
+            + pd.to_timedelta(rng.integers(0, 90, 5002), unit="D"),
+            "amount": rng.uniform(0.01, 7.0, 5002),
+        }
+    )
+    at = pd.Timestamp("2024-02-15")
+    paid = payments[payments["payment_date"] < at].groupby("invoice_id")["amount"].sum()
+    by_text = invoices["amount"] - invoices["invoice_id"].map(paid).fillna(0.0)
+    owed = outstanding_at(invoices, payments, at).to_numpy()
+    assert np.array_equal(owed, np.clip(by_text.to_numpy(), 0.0, None))

@@ -21,12 +21,7 @@ import pandas as pd
 from dso_model.scoring.actions import recommend_actions
 from dso_model.scoring.curve import DelayCurve
 from dso_model.scoring.inputs import cutoffs_for, open_book, point_in_time
-from dso_model.scoring.projection import (
-    MONTH,
-    NewSales,
-    portfolio_figures,
-    with_numbered_invoices,
-)
+from dso_model.scoring.projection import MONTH, NewSales, portfolio_figures
 from dso_model.scoring.reasons import Explanation, driver_shares
 from dso_model.scoring.rows import RowPredictions, explain_rows, predict_rows
 from dso_model.scoring.worklist import assemble_worklist, priority_order
@@ -157,9 +152,8 @@ def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, cli
     )  # fmt: skip
     with stages.stage("figures"):
         unpaid = unpaid_next_month(book, predictions.timing, predictions.curve, actions, as_of)
-        numbered = with_numbered_invoices(snapshot)
-        figures, new_sales = portfolio_figures(numbered, unpaid, as_of, settings.history_months)
-        trend = dso_trend(numbered, as_of, settings.trend_months, figures)
+        figures, new_sales = portfolio_figures(snapshot, unpaid, as_of, settings.history_months)
+        trend = dso_trend(snapshot, as_of, settings.trend_months, figures)
     weights = book["outstanding"].to_numpy(float)[chosen]
     drivers = driver_shares(explanation.families, weights, settings.languages[0])
     return ScoreResult(

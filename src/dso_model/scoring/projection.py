@@ -56,30 +56,6 @@ def measures(
     }
 
 
-def with_numbered_invoices(portfolio):
-    """The portfolio with each ``invoice_id`` replaced by a number, the same in the invoices,
-    payments and events (missing ids stay missing).
-
-    The DSO measures only match payments and write-offs to invoices by id, and numbers match
-    much faster than text; every sum runs over the same rows in the same order, so the figures
-    are the same to the last bit.
-    """
-    from dataclasses import replace
-
-    tables = {n: getattr(portfolio, n) for n in ("invoices", "payments", "events")}
-    tables = {n: t for n, t in tables.items() if "invoice_id" in t}
-    if not tables:
-        return portfolio
-    ids = pd.concat([t["invoice_id"].astype(object) for t in tables.values()], ignore_index=True)
-    codes, _ = pd.factorize(ids)
-    numbers = np.where(codes < 0, np.nan, codes.astype(float))
-    out, start = {}, 0
-    for name, table in tables.items():
-        out[name] = table.assign(invoice_id=numbers[start : start + len(table)])
-        start += len(table)
-    return replace(portfolio, **out)
-
-
 def measures_now(portfolio, as_of: pd.Timestamp) -> dict[str, float]:
     """The measures of the month ending at ``as_of``."""
     from dso_model.metrics import dso_measures
