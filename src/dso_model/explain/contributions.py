@@ -130,11 +130,18 @@ def tree_contributions(
         explain(booster, matrix.iloc[i : i + chunk_size], num_threads)
         for i in range(0, len(matrix), max(chunk_size, 1))
     ]
-    raw = np.vstack(parts) if parts else np.zeros((0, len(names) + 1))
+    raw = _stacked(parts, len(names) + 1)
     values = pd.DataFrame(raw[:, :-1], index=X.index, columns=names)
     expected = float(raw[0, -1]) if len(raw) else _expected_value(booster, matrix)
     output = pd.Series(raw.sum(axis=1), index=X.index, name="output")
     return Contributions(values, expected, output, units_of(booster))
+
+
+def _stacked(parts: list[np.ndarray], width: int) -> np.ndarray:
+    """The chunks' rows one after the other (a single chunk as it is, not copied)."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.vstack(parts) if parts else np.zeros((0, width))
 
 
 def _leaf_paths(node: dict, value: float | None, acc: dict, out: dict) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import contains
 from dso_model.contract.spec import CHANNELS
 from dso_model.errors import DsoInputError
 from dso_model.policy.config import LimitConfig
@@ -123,12 +124,12 @@ def static_reasons(
     config: LimitConfig,
 ) -> np.ndarray:
     """The first static limit each row breaks ("" when none), in the order of STATIC_REASONS."""
-    known = plan["customer_id"].isin(customers["customer_id"]).to_numpy()
+    known = contains(plan["customer_id"], customers["customer_id"])
     channel_ok = plan["channel"].isin(CHANNELS).to_numpy()
-    autopay = plan["customer_id"].isin(autopay_customers(customers, events)).to_numpy()
+    autopay = contains(plan["customer_id"], autopay_customers(customers, events))
     dispute = np.zeros(len(plan), dtype=bool)
     if config.block_open_disputes and "invoice_id" in plan:
-        dispute = plan["invoice_id"].isin(open_disputes(events)).to_numpy()
+        dispute = contains(plan["invoice_id"], open_disputes(events))
     opted = opted_out(plan, customers, events)
     quiet = quiet_mask(plan, customers, config)
     conditions = [
