@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dso_model.policy.response import (
     EffectModel,
@@ -82,8 +83,13 @@ def test_weights_are_stabilised_and_clipped():
     assert capped.max() == 2 and capped.min() == 0.5
 
 
-def test_grid_and_shared_feature_rows_score_bitwise_like_every_row_on_its_own():
-    """Scoring once per decision pattern changes no bit of the read grid or of the effect."""
+@pytest.mark.parametrize("design_rows", [500_000, 97])
+def test_grid_and_shared_feature_rows_score_bitwise_like_every_row_on_its_own(
+    monkeypatch, design_rows
+):
+    """Scoring once per decision pattern (in parts or not) changes no bit of the read grid or of
+    the effect."""
+    monkeypatch.setattr("dso_model.policy.response.DESIGN_ROWS", design_rows)
     from dso_model.contract.spec import CHANNELS
     from dso_model.policy.response import (
         EFFECT_ACTION_FEATURES,

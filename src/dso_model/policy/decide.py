@@ -151,25 +151,32 @@ def effect_of_reading(slots, X, invoice, inputs: DecisionInputs, model: Response
 
 def read_grid(slots, X, invoice, inputs: DecisionInputs, model, config) -> np.ndarray:
     """P(read) for each slot's customer on every channel and hour, scored once per customer, on
-    the customer's first slot (``X``, ``invoice``: as for :func:`effect_of_reading`;
-    ``READ_GRID_CUSTOMERS`` customers at a time, which bounds the grid's memory)."""
+    the customer's first slot (``X``, ``invoice``: as for :func:`effect_of_reading`); the
+    response model prices its whole grid at once, once per decision pattern."""
     customer, _ = pd.factorize(slots["customer_id"], use_na_sentinel=False)
     first = first_rows(customer)
     who, X_who = slots.iloc[first], X.iloc[invoice[first]]
+    if isinstance(model, ResponseModel):
+        probs = model.read_grid(X_who, who, inputs.customers, config.hours)
+    else:
+        probs = _read_blocks(who, X_who, inputs, model, config)
+    return probs[customer]
+
+
+def _read_blocks(who, X_who, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """``read_probability`` of these customers (one slot row each) on every (channel, hour), as a
+    (customers, channels, hours) array; ``READ_GRID_CUSTOMERS`` customers at a time, which
+    bounds the grid's memory."""
     blocks = [
         _read_block(who.iloc[i : i + READ_GRID_CUSTOMERS], X_who.iloc[i : i + READ_GRID_CUSTOMERS],
                     inputs, model, config)
         for i in range(0, len(who), READ_GRID_CUSTOMERS)
     ]  # fmt: skip
-    probs = np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
-    return probs[customer]
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
 
 
-def _read_block(who, X_who, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) of these customers (one slot row each) as a (customers, channels, hours) array:
-    the response model's own grid, else its ``read_probability`` on every (channel, hour)."""
-    if isinstance(model, ResponseModel):
-        return model.read_grid(X_who, who, inputs.customers, config.hours)
+def _read_block(who, X_who, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """P(read) of these customers on every (channel, hour), from a grid of action rows."""
     channels, hours = list(CHANNELS), list(config.hours)
     n_c, n_h = len(channels), len(hours)
     grid = who.loc[who.index.repeat(n_c * n_h)].reset_index(drop=True)

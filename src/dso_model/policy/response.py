@@ -32,6 +32,7 @@ from dso_model.policy.limits import local_hour_grid, local_hours
 PURPOSES = tuple(dict.fromkeys(purpose for purpose, _ in TEMPLATES.values()))
 READ_ACTION_FEATURES = ("act_channel", "act_hour", "act_local_hour")
 EFFECT_ACTION_FEATURES = ("act_offset", "act_purpose", "act_tone")
+DESIGN_ROWS = 500_000  # design rows scored at a time
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,20 @@ def distinct_predictions(
     x_pattern = column_patterns(points, X)
     a_pattern = column_patterns(points, actions, first_feature=X.shape[1])
     if x_pattern is None or a_pattern is None or len(actions) < 2:
-        return predict(_design(X.iloc[rows], actions, columns))
+        return _predict_in_parts(predict, X, rows, actions, columns, np.arange(len(actions)))
     pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern)
     first = first_rows(pattern)
-    return predict(_design(X.iloc[rows[first]], actions.iloc[first], columns))[pattern]
+    return _predict_in_parts(predict, X, rows, actions, columns, first)[pattern]
+
+
+def _predict_in_parts(predict, X, rows, actions, columns, which: np.ndarray) -> np.ndarray:
+    """``predict`` of the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the memory of
+    the design)."""
+    parts = [
+        predict(_design(X.iloc[rows[part]], actions.iloc[part], columns))
+        for part in (which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS))
+    ]
+    return np.concatenate(parts) if parts else predict(_design(X.iloc[:0], actions, columns))
 
 
 def stabilised_weights(propensity: np.ndarray, clip: float) -> np.ndarray:
