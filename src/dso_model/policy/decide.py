@@ -200,8 +200,8 @@ def allowed_grid(slots: pd.DataFrame, inputs: DecisionInputs, config: PolicyConf
     n, hours = len(slots), np.asarray(config.hours)
     ok = np.ones((n, len(CHANNELS), len(hours)), dtype=bool)
     pairs = refused_pairs(inputs.customers, inputs.events)
-    group, groups = pd.factorize(slots["group"])
-    customer, customers = pd.factorize(slots["customer_id"])
+    group, groups = pd.factorize(slots["group"], use_na_sentinel=False)
+    customer, customers = pd.factorize(slots["customer_id"], use_na_sentinel=False)
     for k, ch in enumerate(CHANNELS):
         in_group = np.array([ch in config.groups[g].channels for g in groups], dtype=bool)
         probe = pd.DataFrame({"customer_id": customers.to_numpy(), "channel": ch})
