@@ -136,8 +136,9 @@ def price_slots(
     saved = np.clip(-effect, 0.0, None)
     gain = saved * slots["amount"].to_numpy(float) * config.value.daily_cost_of_money
     p_read = read_grid(slots, X, invoice, inputs, model, config)  # (slots, channels, hours)
-    value = p_read * gain[:, None, None] - fixed_costs(slots, config)
-    value = np.where(allowed_grid(slots, inputs, config), value, -np.inf)
+    value = p_read * gain[:, None, None]
+    value -= fixed_costs(slots, config)  # in place: the grid is large
+    np.copyto(value, -np.inf, where=~allowed_grid(slots, inputs, config))
     return best_options(slots, value, p_read, saved, config, alternatives, until=inputs.until)
 
 
