@@ -124,3 +124,19 @@ def test_outstanding_sums_the_payments_like_a_groupby_on_the_text_ids():
     by_text = invoices["amount"] - invoices["invoice_id"].map(paid).fillna(0.0)
     owed = outstanding_at(invoices, payments, at).to_numpy()
     assert np.array_equal(owed, np.clip(by_text.to_numpy(), 0.0, None))
+
+
+def test_one_ledger_measures_like_the_tables_measured_each_time():
+    from dso_model.metrics import Ledger
+
+    invoices, payments = _invoices(), _payments()
+    ledger = Ledger.of(invoices, payments)
+    window = (invoices["issue_date"] >= pd.Timestamp("2024-01-01")).to_numpy()
+    at = pd.Timestamp("2024-02-01")
+    assert ledger.receivables_at(at, window) == receivables_at(invoices[window], payments, at)
+    assert ledger.receivables_at(at) == receivables_at(invoices, payments, at)
+    pd.testing.assert_frame_equal(
+        dso_measures(invoices, payments, start="2024-01-01", end="2024-03-01", ledger=ledger),
+        dso_measures(invoices, payments, start="2024-01-01", end="2024-03-01"),
+        check_exact=True,
+    )

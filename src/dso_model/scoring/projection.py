@@ -56,8 +56,17 @@ def measures(
     }
 
 
-def measures_now(portfolio, as_of: pd.Timestamp) -> dict[str, float]:
-    """The measures of the month ending at ``as_of``."""
+def ledger_of(portfolio):
+    """The portfolio's invoices matched with their payments and write-offs, once for every
+    measure (:class:`dso_model.metrics.Ledger`)."""
+    from dso_model.metrics import Ledger
+
+    return Ledger.of(portfolio.invoices, portfolio.payments, portfolio.events)
+
+
+def measures_now(portfolio, as_of: pd.Timestamp, ledger=None) -> dict[str, float]:
+    """The measures of the month ending at ``as_of`` (``ledger``: :func:`ledger_of` the
+    portfolio, when the caller has it)."""
     from dso_model.metrics import dso_measures
 
     table = dso_measures(
@@ -67,23 +76,23 @@ def measures_now(portfolio, as_of: pd.Timestamp) -> dict[str, float]:
         end=as_of,
         freq=MONTH,
         events=portfolio.events,
+        ledger=ledger,
     )
     row = table.iloc[-1]
     return {k: float(row[k]) for k in (*MEASURES, *BALANCES)}
 
 
-def recent_new_sales(portfolio, as_of: pd.Timestamp, months: int = 3) -> NewSales:
+def recent_new_sales(portfolio, as_of: pd.Timestamp, months: int = 3, ledger=None) -> NewSales:
     """Average monthly sales over the last ``months`` months and how much of them stays owed."""
-    from dso_model.metrics import receivables_at
-
     inv = portfolio.invoices
+    ledger = ledger if ledger is not None else ledger_of(portfolio)
     sales, owed, current = [], [], []
     for k in range(months):
         end = as_of - k * MONTH
         start = end - MONTH
-        window = inv[(inv["issue_date"] >= start) & (inv["issue_date"] < end)]
-        balances = receivables_at(window, portfolio.payments, end, portfolio.events)
-        sales.append(float(window["amount"].sum()))
+        window = ((inv["issue_date"] >= start) & (inv["issue_date"] < end)).to_numpy(dtype=bool)
+        balances = ledger.receivables_at(end, window)
+        sales.append(float(inv["amount"][window].sum()))
         owed.append(balances["receivables"])
         current.append(balances["current"])
     total = sum(sales)
@@ -109,12 +118,14 @@ def project_next_month(
 
 
 def portfolio_figures(
-    portfolio, book: pd.DataFrame, as_of: pd.Timestamp, history_months: int = 3
+    portfolio, book: pd.DataFrame, as_of: pd.Timestamp, history_months: int = 3, ledger=None
 ) -> tuple[pd.DataFrame, NewSales]:
-    """A frame indexed by measure (and balance) with the columns of :data:`SCENARIOS`."""
+    """A frame indexed by measure (and balance) with the columns of :data:`SCENARIOS`
+    (``ledger``: :func:`ledger_of` the portfolio, when the caller has it)."""
     as_of = pd.Timestamp(as_of)
-    now = measures_now(portfolio, as_of)
-    new = recent_new_sales(portfolio, as_of, history_months)
+    ledger = ledger if ledger is not None else ledger_of(portfolio)
+    now = measures_now(portfolio, as_of, ledger)
+    new = recent_new_sales(portfolio, as_of, history_months, ledger)
     opening = float(book["outstanding"].sum())
     columns = {
         "now": now,
