@@ -34,8 +34,9 @@ def column_patterns(
     if points is None or not all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes):
         return None
     keys = _split_keys(points, X.to_numpy(np.float64), first_feature)
-    inverse, _ = pd.factorize(_row_hash(keys))
-    if not np.array_equal(keys, keys[first_rows(inverse)[inverse]]):
+    inverse, _ = pd.factorize(_row_hash(keys, len(X)))
+    stand_in = first_rows(inverse)[inverse]
+    if not all(np.array_equal(key, key[stand_in]) for key in keys):
         return None
     return inverse
 
@@ -61,11 +62,11 @@ def split_points(booster: Any) -> dict[int, list] | None:
     return points
 
 
-def _split_keys(points: dict[int, list], matrix: np.ndarray, first_feature: int) -> np.ndarray:
-    """Per row and split feature among the matrix's columns: missing, zero, and how many
+def _split_keys(points: dict[int, list], matrix: np.ndarray, first_feature: int) -> list:
+    """Per split feature among the matrix's columns, each row's key: missing, zero, and how many
     thresholds (each widened by one unit in the last place on both sides) lie below the value;
     equal keys mean the same side of every split, whatever the split's missing-value rule."""
-    columns = []
+    keys = []
     for feature in sorted(points):
         column = feature - first_feature
         if not 0 <= column < matrix.shape[1]:
@@ -73,21 +74,20 @@ def _split_keys(points: dict[int, list], matrix: np.ndarray, first_feature: int)
         t = np.asarray(points[feature])
         edges = np.unique(np.concatenate([t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)]))
         value = matrix[:, column]
-        rank = np.searchsorted(edges, value, side="left").astype(np.int64)
-        missing = np.isnan(value)
-        zero = np.abs(value) <= 1e-35
-        columns.append(np.where(missing, -1, rank * 2 + zero))
-    if not columns:
-        return np.zeros((len(matrix), 1), dtype=np.int64)
-    return np.stack(columns, axis=1)
+        key = np.searchsorted(edges, value, side="left").astype(np.int32) * 2
+        key += np.abs(value) <= 1e-35
+        key[np.isnan(value)] = -1
+        keys.append(key)
+    return keys
 
 
-def _row_hash(keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row of an integer matrix (collisions are checked by the caller)."""
-    h = np.full(len(keys), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    prime = np.uint64(0x100000001B3)
+def _row_hash(keys: list, n: int) -> np.ndarray:
+    """A 64-bit hash of each row's keys (collisions are checked by the caller)."""
+    h = np.full(n, 0x9E3779B97F4A7C15, dtype=np.uint64)
+    prime, shift = np.uint64(0x100000001B3), np.uint64(29)
     with np.errstate(over="ignore"):
-        for j in range(keys.shape[1]):
-            h = (h ^ keys[:, j].astype(np.uint64)) * prime
-            h ^= h >> np.uint64(29)
+        for key in keys:
+            h ^= key.astype(np.uint64)
+            h *= prime
+            h ^= h >> shift
     return h
