@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import contains
+from dso_model.contract.lookup import contains, positions_in
 from dso_model.contract.spec import CHANNELS
 from dso_model.errors import DsoInputError
 from dso_model.policy.config import LimitConfig
@@ -451,14 +451,14 @@ def _history_log(contacts, cust_ids: pd.Index, inv_ids: pd.Index) -> pd.DataFram
             {"cust": np.int64, "chan": np.int64, "inv": np.int64, "day": "datetime64[ns]"}
         )
     inv = (
-        inv_ids.get_indexer(contacts["invoice_id"])
+        positions_in(contacts["invoice_id"], inv_ids)
         if "invoice_id" in contacts
         else np.full(len(contacts), -1)
     )
     chan = pd.Categorical(contacts["channel"], categories=list(CHANNELS)).codes
     return pd.DataFrame(
         {
-            "cust": cust_ids.get_indexer(contacts["customer_id"]).astype(np.int64),
+            "cust": positions_in(contacts["customer_id"], cust_ids),
             "chan": chan.astype(np.int64),
             "inv": inv.astype(np.int64),
             "day": pd.to_datetime(contacts["timestamp"]).dt.normalize().to_numpy(),
