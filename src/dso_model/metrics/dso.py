@@ -142,10 +142,28 @@ def _period_bounds(start, end, freq: str) -> list[tuple[pd.Timestamp, pd.Timesta
 
 
 def _balances_at(owed: pd.Series, due: pd.Series, at: pd.Timestamp, groups) -> pd.DataFrame:
-    """Total and current receivables at ``at``, per group."""
+    """Total and current receivables at ``at``, per group (``groups``: :func:`_numbered`)."""
     current = owed.where(due >= at, 0.0)
     frame = pd.DataFrame({"receivables": owed, "current_receivables": current})
-    return frame.groupby(groups, sort=True).sum()
+    return _group_sums(frame, groups)
+
+
+def _numbered(groups: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each invoice's group number (in sorted order, -1 when missing) and the groups, found once
+    for every period's sums."""
+    numbers, labels = pd.factorize(groups, sort=True)
+    return numbers, pd.Index(labels, name=groups.name)
+
+
+def _group_sums(data, groups: tuple[np.ndarray, pd.Index]):
+    """``data.groupby(group, sort=True).sum()`` from the group numbers: the same rows summed in
+    the same order, without hashing the groups again."""
+    numbers, labels = groups
+    kept = numbers >= 0
+    if not kept.all():
+        data, numbers = data[kept], numbers[kept]
+    sums = data.groupby(numbers, sort=True).sum()
+    return sums.set_axis(labels[sums.index.to_numpy()])
 
 
 def _countback(receivables: float, monthly_sales: list[tuple[float, int]]) -> float:
@@ -187,6 +205,7 @@ def dso_measures(
     """
     inv = invoices
     groups = _groups(invoices, by, customers)
+    numbered = _numbered(groups)
     ledger = ledger if ledger is not None else Ledger.of(invoices, payments, events)
     start = (
         pd.Timestamp(start)
@@ -200,12 +219,12 @@ def dso_measures(
     )
     monthly = _monthly_sales(inv, groups)
     rows = []
-    opening = _balances_at(ledger.outstanding_at(start), inv["due_date"], start, groups)
+    opening = _balances_at(ledger.outstanding_at(start), inv["due_date"], start, numbered)
     for p_start, p_end in _period_bounds(start, end, freq):
         owed = ledger.outstanding_at(p_end)
-        closing = _balances_at(owed, inv["due_date"], p_end, groups)
+        closing = _balances_at(owed, inv["due_date"], p_end, numbered)
         in_period = (inv["issue_date"] >= p_start) & (inv["issue_date"] < p_end)
-        sales = inv["amount"].where(in_period, 0.0).groupby(groups, sort=True).sum()
+        sales = _group_sums(inv["amount"].where(in_period, 0.0), numbered)
         rows.append(_period_rows(p_start, p_end, sales, opening, closing, monthly))
         opening = closing
     out = pd.concat(rows, ignore_index=True)
