@@ -140,3 +140,22 @@ def test_one_ledger_measures_like_the_tables_measured_each_time():
         dso_measures(invoices, payments, start="2024-01-01", end="2024-03-01"),
         check_exact=True,
     )
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        pd.Series(["b", None, "a", "b", "c", "a"], name="_group"),
+        pd.Series([2.0, 1.0, None, 2.0, 1.0, 3.0], name="_group"),
+        pd.Series(pd.Categorical(["y", "x", None, "y", "x", "x"], categories=["y", "x", "z"])),
+    ],
+)
+def test_group_sums_from_numbers_are_the_groupby_sums(groups):
+    from dso_model.metrics.dso import _group_sums, _numbered
+
+    data = pd.DataFrame({"a": [0.1, 0.2, 0.3, 1e16, 0.7, 1.1], "b": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    pd.testing.assert_frame_equal(
+        _group_sums(data, _numbered(groups)),
+        data.groupby(groups, sort=True).sum(),
+        check_exact=True,
+    )
