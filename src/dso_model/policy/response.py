@@ -281,7 +281,7 @@ class ResponseModel:
     def read_grid(self, X: pd.DataFrame, slots: pd.DataFrame, customers, hours) -> np.ndarray:
         """P(read) of each slot (``X``: its invoice's features, same rows) on every channel and
         hour, as a (slots, channels, hours) array; the customer's local hour is found once per
-        slot and hour, the probability once per decision pattern."""
+        zone and send day, the probability once per decision pattern."""
         n, n_c, n_h = len(slots), len(CHANNELS), len(hours)
         plan = pd.DataFrame(
             {
