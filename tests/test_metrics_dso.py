@@ -94,3 +94,68 @@ def test_paid_date_stands_for_payments_when_a_source_has_none():
     assert at["current"] == pytest.approx(200 + 300 + 50)
     at_feb = receivables_at(inv, None, "2024-02-01")
     assert at_feb["overdue"] == pytest.approx(300)
+
+
+def test_outstanding_sums_the_payments_like_a_groupby_on_the_text_ids():
+    """Payments matched by number give, bit for bit, the sums of a groupby on the invoice ids."""
+    import numpy as np
+
+    from dso_model.metrics.dso import outstanding_at
+
+    rng = np.random.default_rng(4)
+    ids = np.array([f"inv-{i}" for i in range(300)], dtype=object)
+    invoices = pd.DataFrame(
+        {
+            "invoice_id": ids,
+            "issue_date": pd.Timestamp("2024-01-01"),
+            "amount": rng.uniform(10, 1000, 300).round(2),
+        }
+    )
+    payments = pd.DataFrame(
+        {
+            "invoice_id": np.r_[rng.choice(ids, 5000), ["unknown", None]],
+            "payment_date": pd.Timestamp("2024-01-02")
+            + pd.to_timedelta(rng.integers(0, 90, 5002), unit="D"),
+            "amount": rng.uniform(0.01, 7.0, 5002),
+        }
+    )
+    at = pd.Timestamp("2024-02-15")
+    paid = payments[payments["payment_date"] < at].groupby("invoice_id")["amount"].sum()
+    by_text = invoices["amount"] - invoices["invoice_id"].map(paid).fillna(0.0)
+    owed = outstanding_at(invoices, payments, at).to_numpy()
+    assert np.array_equal(owed, np.clip(by_text.to_numpy(), 0.0, None))
+
+
+def test_one_ledger_measures_like_the_tables_measured_each_time():
+    from dso_model.metrics import Ledger
+
+    invoices, payments = _invoices(), _payments()
+    ledger = Ledger.of(invoices, payments)
+    window = (invoices["issue_date"] >= pd.Timestamp("2024-01-01")).to_numpy()
+    at = pd.Timestamp("2024-02-01")
+    assert ledger.receivables_at(at, window) == receivables_at(invoices[window], payments, at)
+    assert ledger.receivables_at(at) == receivables_at(invoices, payments, at)
+    pd.testing.assert_frame_equal(
+        dso_measures(invoices, payments, start="2024-01-01", end="2024-03-01", ledger=ledger),
+        dso_measures(invoices, payments, start="2024-01-01", end="2024-03-01"),
+        check_exact=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        pd.Series(["b", None, "a", "b", "c", "a"], name="_group"),
+        pd.Series([2.0, 1.0, None, 2.0, 1.0, 3.0], name="_group"),
+        pd.Series(pd.Categorical(["y", "x", None, "y", "x", "x"], categories=["y", "x", "z"])),
+    ],
+)
+def test_group_sums_from_numbers_are_the_groupby_sums(groups):
+    from dso_model.metrics.dso import _group_sums, _numbered
+
+    data = pd.DataFrame({"a": [0.1, 0.2, 0.3, 1e16, 0.7, 1.1], "b": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    pd.testing.assert_frame_equal(
+        _group_sums(data, _numbered(groups)),
+        data.groupby(groups, sort=True).sum(),
+        check_exact=True,
+    )

@@ -48,6 +48,21 @@ def test_hazard_model_recovers_the_delay_distribution_under_censoring():
     assert (np.diff(cdf, axis=1) >= -1e-12).all() and (cdf >= 0).all() and (cdf <= 1).all()
 
 
+def test_hazard_scored_once_per_decision_pattern_is_bitwise_the_row_by_row_hazard():
+    from dso_model.models.hazard import BUCKET_COLUMN
+
+    X, outcomes, _ = _censored_sample()
+    model = DiscreteHazardModel(edges=(-7, 0, 7, 14), params=FAST).fit(X, outcomes)
+    rows = pd.concat([X, X.iloc[::3], X.iloc[::5].assign(noise=np.nan)], ignore_index=True)
+    every_row = np.column_stack(
+        [
+            model.booster_.predict_proba(rows.assign(**{BUCKET_COLUMN: float(j)}))[:, 1]
+            for j in range(len(model.edges_))
+        ]
+    )
+    assert np.array_equal(model.predict_hazard(rows), every_row)
+
+
 @pytest.fixture(scope="module")
 def fitted():
     inv, X = make_delay_dataset(6000, 500, seed=5)

@@ -414,3 +414,25 @@ def test_bad_time_zone_is_a_user_error():
     )
     with pytest.raises(DsoInputError, match="time zone"):
         apply_limits(plan, customers, config=LimitConfig(hour_zone="portfolio"))
+
+
+def test_local_hour_grid_is_the_local_hour_of_every_row_and_hour():
+    from dso_model.policy.limits import local_hour_grid, local_hours
+
+    customers = pd.DataFrame(
+        {"customer_id": ["A", "B", "C"], "timezone": ["Europe/Madrid", "America/New_York", None]}
+    )
+    plan = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "A", "B"],
+            "send_date": pd.to_datetime(
+                ["2024-03-31", "2024-03-31", "2024-03-10", "2024-10-27", "2024-03-31"]
+            ),
+        }
+    )
+    hours = (1, 2, 9, 20)
+    config = LimitConfig(hour_zone="portfolio", portfolio_timezone="Europe/Madrid")
+    every = plan.loc[plan.index.repeat(len(hours))].assign(hour=np.tile(hours, len(plan)))
+    expected = local_hours(every, customers, config).reshape(len(plan), len(hours))
+    grid = local_hour_grid(plan, hours, customers, config)
+    assert np.array_equal(grid, expected, equal_nan=True) and np.isnan(grid).any()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dso_model.policy.response import (
     EffectModel,
@@ -80,3 +81,41 @@ def test_weights_are_stabilised_and_clipped():
     assert np.isclose(w[3] / w[1], 10)  # inverse propensities, scaled
     capped = stabilised_weights(p, clip=2)
     assert capped.max() == 2 and capped.min() == 0.5
+
+
+@pytest.mark.parametrize("design_rows", [500_000, 97])
+def test_grid_and_shared_feature_rows_score_bitwise_like_every_row_on_its_own(
+    monkeypatch, design_rows
+):
+    """Scoring once per decision pattern (in parts or not) changes no bit of the read grid or of
+    the effect."""
+    monkeypatch.setattr("dso_model.policy.response.DESIGN_ROWS", design_rows)
+    from dso_model.contract.spec import CHANNELS
+    from dso_model.policy.response import (
+        EFFECT_ACTION_FEATURES,
+        READ_ACTION_FEATURES,
+        _design,
+        action_features,
+    )
+
+    units, X, customers, _, _ = synthetic_logs()
+    model = ResponseModel(read=ReadModel(FAST), effect=EffectModel(FAST, FAST)).fit(
+        X, units, customers
+    )
+    slots, hours = units.iloc[:700], (9, 10, 20)
+    grid = slots.loc[slots.index.repeat(len(CHANNELS) * len(hours))].reset_index(drop=True)
+    grid["channel"] = np.tile(np.repeat(list(CHANNELS), len(hours)), len(slots))
+    grid["hour"] = np.tile(hours, len(CHANNELS) * len(slots))
+    design = _design(
+        X.iloc[np.repeat(np.arange(700), len(CHANNELS) * len(hours))],
+        action_features(grid, customers, model.portfolio_timezone),
+        READ_ACTION_FEATURES,
+    )
+    every_cell = model.read.model_.predict_proba(design)[:, 1].reshape(700, len(CHANNELS), -1)
+    assert np.array_equal(model.read_grid(X.iloc[:700], slots, customers, hours), every_cell)
+    rows = np.arange(len(units)) % 700
+    acts = action_features(units, customers, model.portfolio_timezone)
+    every_row = model.effect.model_.predict(_design(X.iloc[rows], acts, EFFECT_ACTION_FEATURES))
+    assert np.array_equal(
+        model.effect_of_reading(X.iloc[:700], units, customers, rows=rows), every_row
+    )

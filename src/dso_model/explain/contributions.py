@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dso_model.models.patterns import decision_patterns
+
 DELAY_PARTS = ("mean", "median", "late")
 
 
@@ -128,11 +130,18 @@ def tree_contributions(
         explain(booster, matrix.iloc[i : i + chunk_size], num_threads)
         for i in range(0, len(matrix), max(chunk_size, 1))
     ]
-    raw = np.vstack(parts) if parts else np.zeros((0, len(names) + 1))
+    raw = _stacked(parts, len(names) + 1)
     values = pd.DataFrame(raw[:, :-1], index=X.index, columns=names)
     expected = float(raw[0, -1]) if len(raw) else _expected_value(booster, matrix)
     output = pd.Series(raw.sum(axis=1), index=X.index, name="output")
     return Contributions(values, expected, output, units_of(booster))
+
+
+def _stacked(parts: list[np.ndarray], width: int) -> np.ndarray:
+    """The chunks' rows one after the other (a single chunk as it is, not copied)."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.vstack(parts) if parts else np.zeros((0, width))
 
 
 def _leaf_paths(node: dict, value: float | None, acc: dict, out: dict) -> None:
@@ -212,70 +221,6 @@ def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> n
     first, inverse = patterns
     out = booster.predict(X.iloc[first], pred_contrib=True, **predict_kwargs)
     return np.asarray(out, dtype=np.float64)[inverse]
-
-
-def decision_patterns(booster: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """The first row of each distinct split pattern and each row's pattern number; None when the
-    patterns cannot be read safely (non-numeric columns) or there are too few rows to gain."""
-    if len(X) < 2 or not all(isinstance(t, np.dtype) and t.kind in "fiub" for t in X.dtypes):
-        return None
-    keys = _split_keys(_split_points(booster), X.to_numpy(np.float64))
-    if keys is None:
-        return None
-    inverse, _ = pd.factorize(_row_hash(keys))
-    _, first = np.unique(inverse, return_index=True)
-    if not np.array_equal(keys, keys[first[inverse]]):
-        return None
-    return first, inverse
-
-
-def _split_points(booster: Any) -> dict[int, list] | None:
-    """Per feature index, the thresholds of its numerical splits; None if any split is
-    categorical."""
-    points: dict[int, list] = {}
-    stack = [tree["tree_structure"] for tree in booster.dump_model()["tree_info"]]
-    while stack:
-        node = stack.pop()
-        if "split_feature" not in node:
-            continue
-        if node.get("decision_type", "<=") != "<=":
-            return None
-        points.setdefault(int(node["split_feature"]), []).append(float(node["threshold"]))
-        stack += [node["left_child"], node["right_child"]]
-    return points
-
-
-def _split_keys(points: dict[int, list] | None, matrix: np.ndarray) -> np.ndarray | None:
-    """Per row and split feature: missing, zero, and how many thresholds (each widened by one
-    unit in the last place on both sides) lie below the value; equal keys mean the same side of
-    every split, whatever the split's missing-value rule."""
-    if points is None:
-        return None
-    columns = []
-    for feature in sorted(points):
-        if feature >= matrix.shape[1]:
-            return None
-        t = np.asarray(points[feature])
-        edges = np.unique(np.concatenate([t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)]))
-        value = matrix[:, feature]
-        rank = np.searchsorted(edges, value, side="left").astype(np.int64)
-        missing = np.isnan(value)
-        zero = np.abs(value) <= 1e-35
-        columns.append(np.where(missing, -1, rank * 2 + zero))
-    if not columns:
-        return np.zeros((len(matrix), 1), dtype=np.int64)
-    return np.stack(columns, axis=1)
-
-
-def _row_hash(keys: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row of an integer matrix (collisions are checked by the caller)."""
-    h = np.full(len(keys), 0x9E3779B97F4A7C15, dtype=np.uint64)
-    prime = np.uint64(0x100000001B3)
-    with np.errstate(over="ignore"):
-        for j in range(keys.shape[1]):
-            h = (h ^ keys[:, j].astype(np.uint64)) * prime
-            h ^= h >> np.uint64(29)
-    return h
 
 
 def _expected_value(booster: Any, matrix: pd.DataFrame) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import positions_in
 from dso_model.contract.portfolio import effective_payments
 
 MEASURE_COLUMNS = [
@@ -55,14 +56,71 @@ def outstanding_at(
     write_off_dates: pd.Series | None = None,
 ) -> pd.Series:
     """Amount still owed on each invoice at the instant ``at`` (0 once paid or written off)."""
-    paid_before = payments.loc[payments["payment_date"] < at].groupby("invoice_id")["amount"].sum()
-    paid = invoices["invoice_id"].map(paid_before).fillna(0.0).to_numpy()
-    owed = np.clip(invoices["amount"].to_numpy(dtype=float) - paid, 0.0, None)
-    owed = np.where(invoices["issue_date"].to_numpy() < np.datetime64(at), owed, 0.0)
-    if write_off_dates is not None:
-        gone = (write_off_dates < at).fillna(False).to_numpy(dtype=bool)
-        owed = np.where(gone, 0.0, owed)
-    return pd.Series(owed, index=invoices.index)
+    return Ledger(invoices, payments, write_off_dates).outstanding_at(at)
+
+
+class Ledger:
+    """Invoices and their payments, matched once: each invoice id gets a number, the same in the
+    payments, so that the amounts paid before any instant are summed by number (much faster
+    than by text, over the same rows in the same order: the same sums to the last bit).
+
+    Build it with :meth:`of` to measure one portfolio several times (:func:`dso_measures`'s
+    ``ledger``).
+    """
+
+    def __init__(
+        self,
+        invoices: pd.DataFrame,
+        payments: pd.DataFrame,
+        write_off_dates: pd.Series | None = None,
+    ) -> None:
+        self.invoices = invoices
+        self.number, ids = pd.factorize(invoices["invoice_id"])
+        paying = positions_in(payments["invoice_id"], ids)
+        matched = paying >= 0
+        self.paying = paying[matched]
+        self.payments = payments.loc[matched, ["payment_date", "amount"]].reset_index(drop=True)
+        self.n_ids = len(ids)
+        self.write_off_dates = write_off_dates
+
+    @classmethod
+    def of(
+        cls,
+        invoices: pd.DataFrame,
+        payments: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+    ) -> Ledger:
+        """The ledger of a portfolio's tables: its payment lines (or settlements, see
+        :func:`~dso_model.contract.portfolio.effective_payments`) and write-offs."""
+        pay = effective_payments(invoices, payments if payments is not None else invoices.iloc[:0])
+        return cls(invoices, pay, _write_off_dates(invoices, events))
+
+    def paid_before(self, at: pd.Timestamp) -> np.ndarray:
+        """Amount paid on each invoice before the instant ``at``."""
+        before = (self.payments["payment_date"] < at).to_numpy(dtype=bool)
+        sums = self.payments.loc[before, "amount"].groupby(self.paying[before]).sum()
+        by_number = np.zeros(self.n_ids)
+        by_number[sums.index.to_numpy()] = sums.to_numpy(dtype=float)
+        return np.where(self.number >= 0, by_number[self.number], 0.0)
+
+    def outstanding_at(self, at: pd.Timestamp) -> pd.Series:
+        """Amount still owed on each invoice at the instant ``at`` (0 once paid or written off)."""
+        invoices = self.invoices
+        owed = np.clip(invoices["amount"].to_numpy(dtype=float) - self.paid_before(at), 0.0, None)
+        owed = np.where(invoices["issue_date"].to_numpy() < np.datetime64(at), owed, 0.0)
+        if self.write_off_dates is not None:
+            gone = (self.write_off_dates < at).fillna(False).to_numpy(dtype=bool)
+            owed = np.where(gone, 0.0, owed)
+        return pd.Series(owed, index=invoices.index)
+
+    def receivables_at(self, at: pd.Timestamp, rows: np.ndarray | None = None) -> dict[str, float]:
+        """Total, current (not yet due) and overdue receivables at the start of day ``at``, of
+        every invoice or of the ``rows`` (a boolean mask) only."""
+        owed, due = self.outstanding_at(at), self.invoices["due_date"]
+        if rows is not None:
+            owed, due = owed[rows], due[rows]
+        current = owed[due >= at].sum()
+        return {"receivables": owed.sum(), "current": current, "overdue": owed.sum() - current}
 
 
 def receivables_at(
@@ -72,11 +130,7 @@ def receivables_at(
     events: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """Total, current (not yet due) and overdue receivables at the start of day ``at``."""
-    at = pd.Timestamp(at)
-    pay = effective_payments(invoices, payments if payments is not None else invoices.iloc[:0])
-    owed = outstanding_at(invoices, pay, at, _write_off_dates(invoices, events))
-    current = owed[invoices["due_date"] >= at].sum()
-    return {"receivables": owed.sum(), "current": current, "overdue": owed.sum() - current}
+    return Ledger.of(invoices, payments, events).receivables_at(pd.Timestamp(at))
 
 
 def _period_bounds(start, end, freq: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -88,10 +142,28 @@ def _period_bounds(start, end, freq: str) -> list[tuple[pd.Timestamp, pd.Timesta
 
 
 def _balances_at(owed: pd.Series, due: pd.Series, at: pd.Timestamp, groups) -> pd.DataFrame:
-    """Total and current receivables at ``at``, per group."""
+    """Total and current receivables at ``at``, per group (``groups``: :func:`_numbered`)."""
     current = owed.where(due >= at, 0.0)
     frame = pd.DataFrame({"receivables": owed, "current_receivables": current})
-    return frame.groupby(groups, sort=True).sum()
+    return _group_sums(frame, groups)
+
+
+def _numbered(groups: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Each invoice's group number (in sorted order, -1 when missing) and the groups, found once
+    for every period's sums."""
+    numbers, labels = pd.factorize(groups, sort=True)
+    return numbers, pd.Index(labels, name=groups.name)
+
+
+def _group_sums(data, groups: tuple[np.ndarray, pd.Index]):
+    """``data.groupby(group, sort=True).sum()`` from the group numbers: the same rows summed in
+    the same order, without hashing the groups again."""
+    numbers, labels = groups
+    kept = numbers >= 0
+    if not kept.all():
+        data, numbers = data[kept], numbers[kept]
+    sums = data.groupby(numbers, sort=True).sum()
+    return sums.set_axis(labels[sums.index.to_numpy()])
 
 
 def _countback(receivables: float, monthly_sales: list[tuple[float, int]]) -> float:
@@ -122,16 +194,19 @@ def dso_measures(
     by: str | None = None,
     customers: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
+    ledger: Ledger | None = None,
 ) -> pd.DataFrame:
     """DSO, countback DSO, BPDSO, ADD and CEI per period (and per group when ``by`` is given).
 
     ``start``/``end`` bound the periods (``end`` exclusive; defaults cover the invoices' issue
     dates); ``freq`` is a pandas offset alias ("MS" months, "QS" quarters, "YS" years). ``by``
     names a column of ``invoices`` or of ``customers`` (e.g. "segment", "customer_id").
+    ``ledger``: ``Ledger.of(invoices, payments, events)`` when the caller already has it.
     """
-    inv = _with_group(invoices, by, customers)
-    pay = effective_payments(invoices, payments if payments is not None else invoices.iloc[:0])
-    wo_dates = _write_off_dates(inv, events)
+    inv = invoices
+    groups = _groups(invoices, by, customers)
+    numbered = _numbered(groups)
+    ledger = ledger if ledger is not None else Ledger.of(invoices, payments, events)
     start = (
         pd.Timestamp(start)
         if start is not None
@@ -142,17 +217,14 @@ def dso_measures(
         if end is not None
         else inv["issue_date"].max().to_period("M").end_time.normalize() + pd.Timedelta(days=1)
     )
-    groups = inv["_group"]
-    monthly = _monthly_sales(inv)
+    monthly = _monthly_sales(inv, groups)
     rows = []
-    opening = _balances_at(
-        outstanding_at(inv, pay, start, wo_dates), inv["due_date"], start, groups
-    )
+    opening = _balances_at(ledger.outstanding_at(start), inv["due_date"], start, numbered)
     for p_start, p_end in _period_bounds(start, end, freq):
-        owed = outstanding_at(inv, pay, p_end, wo_dates)
-        closing = _balances_at(owed, inv["due_date"], p_end, groups)
+        owed = ledger.outstanding_at(p_end)
+        closing = _balances_at(owed, inv["due_date"], p_end, numbered)
         in_period = (inv["issue_date"] >= p_start) & (inv["issue_date"] < p_end)
-        sales = inv["amount"].where(in_period, 0.0).groupby(groups, sort=True).sum()
+        sales = _group_sums(inv["amount"].where(in_period, 0.0), numbered)
         rows.append(_period_rows(p_start, p_end, sales, opening, closing, monthly))
         opening = closing
     out = pd.concat(rows, ignore_index=True)
@@ -160,22 +232,23 @@ def dso_measures(
     return out
 
 
-def _with_group(invoices, by, customers) -> pd.DataFrame:
-    inv = invoices.copy()
+def _groups(invoices, by, customers) -> pd.Series:
+    """The group of each invoice (named ``_group``): "all", a column of the invoices or of the
+    customers."""
     if by is None:
-        inv["_group"] = "all"
-    elif by in inv.columns:
-        inv["_group"] = inv[by]
+        group = pd.Series("all", index=invoices.index)
+    elif by in invoices.columns:
+        group = invoices[by]
     elif customers is not None and by in customers.columns:
-        inv["_group"] = inv["customer_id"].map(customers.set_index("customer_id")[by])
+        group = invoices["customer_id"].map(customers.set_index("customer_id")[by])
     else:
         raise KeyError(f"cannot group DSO by '{by}': not a column of invoices or customers")
-    return inv
+    return group.rename("_group")
 
 
-def _monthly_sales(inv: pd.DataFrame) -> pd.DataFrame:
+def _monthly_sales(inv: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     month = inv["issue_date"].dt.to_period("M")
-    return inv.groupby([inv["_group"], month])["amount"].sum().rename("sales").reset_index()
+    return inv.groupby([groups, month])["amount"].sum().rename("sales").reset_index()
 
 
 def _period_rows(p_start, p_end, sales, opening, closing, monthly) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from dso_model.models.boosting import (
     best_iteration,
     make_lgbm,
 )
+from dso_model.models.patterns import column_patterns, first_rows, split_points
 
 BUCKET_COLUMN = "hazard_bucket"
 DEFAULT_EDGES = (-7, 0, 7, 14, 21, 30, 45, 60, 90)
@@ -163,13 +164,21 @@ class DiscreteHazardModel(BaseEstimator):
         )
 
     def predict_hazard(self, X: pd.DataFrame) -> np.ndarray:
-        """``(n_invoices, n_buckets)`` probabilities of being paid in each bucket if still unpaid."""
+        """``(n_invoices, n_buckets)`` probabilities of being paid in each bucket if still unpaid.
+
+        Invoices on the same side of every split of the booster get the same probabilities, so
+        each decision pattern is scored once (the bucket column is the same for all rows).
+        """
         frame = X.reset_index(drop=True)
+        pattern = column_patterns(split_points(self.booster_.booster_), frame)
+        if pattern is not None:
+            frame = frame.iloc[first_rows(pattern)].reset_index(drop=True)
         columns = []
         for j in range(len(self.edges_)):  # one pass per bucket keeps memory at one copy of X
             frame[BUCKET_COLUMN] = float(j)
             columns.append(self.booster_.predict_proba(frame)[:, 1])
-        return np.column_stack(columns)
+        hazard = np.column_stack(columns)
+        return hazard if pattern is None else hazard[pattern]
 
     def predict_cdf(self, X: pd.DataFrame) -> np.ndarray:
         """``cdf[:, j]`` = P(paid at most ``edges[j]`` days after the due date)."""

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import mapped_once
+from dso_model.contract.lookup import contains, mapped_once, positions_in
 from dso_model.contract.spec import CHANNELS, TEMPLATES
+from dso_model.models.patterns import first_rows
 from dso_model.policy.config import GroupStrategy, PolicyConfig
 from dso_model.policy.limits import (
     LimitedPlan,
@@ -89,11 +90,13 @@ def _contacts_per_invoice(contacts: pd.DataFrame, inv: pd.DataFrame):
     if contacts is None or not len(contacts):
         zero = np.zeros(len(inv))
         return zero, zero
-    con = contacts[contacts["invoice_id"].isin(inv["invoice_id"])]
-    due = con["invoice_id"].map(inv.set_index("invoice_id")["due_date"])
-    early = con[con["timestamp"].dt.normalize() <= due]
-    sent = inv["invoice_id"].map(con["invoice_id"].value_counts()).fillna(0).to_numpy()
-    sent_early = inv["invoice_id"].map(early["invoice_id"].value_counts()).fillna(0).to_numpy()
+    position = positions_in(contacts["invoice_id"], inv["invoice_id"])
+    about = position >= 0
+    position = position[about]
+    day = contacts["timestamp"].dt.normalize().to_numpy("datetime64[ns]")[about]
+    early = day <= inv["due_date"].to_numpy("datetime64[ns]")[position]
+    sent = np.bincount(position, minlength=len(inv)).astype(float)
+    sent_early = np.bincount(position[early], minlength=len(inv)).astype(float)
     return sent, sent_early
 
 
@@ -127,33 +130,54 @@ def price_slots(
     whose best day falls in the planning window."""
     if not len(slots):
         return pd.DataFrame(columns=PLAN_COLUMNS)
-    X = inputs.features.loc[slots["invoice_id"]]
-    effect = model.effect_of_reading(X, slots, inputs.customers)
+    invoice, _ = pd.factorize(slots["invoice_id"], use_na_sentinel=False)
+    X = inputs.features.loc[slots["invoice_id"].iloc[first_rows(invoice)]]  # one row per invoice
+    effect = effect_of_reading(slots, X, invoice, inputs, model)
     saved = np.clip(-effect, 0.0, None)
     gain = saved * slots["amount"].to_numpy(float) * config.value.daily_cost_of_money
-    p_read = read_grid(slots, X, inputs, model, config)  # (slots, channels, hours)
-    value = p_read * gain[:, None, None] - fixed_costs(slots, config)
-    value = np.where(allowed_grid(slots, inputs, config), value, -np.inf)
+    p_read = read_grid(slots, X, invoice, inputs, model, config)  # (slots, channels, hours)
+    value = p_read * gain[:, None, None]
+    value -= fixed_costs(slots, config)  # in place: the grid is large
+    np.copyto(value, -np.inf, where=~allowed_grid(slots, inputs, config))
     return best_options(slots, value, p_read, saved, config, alternatives, until=inputs.until)
 
 
-def read_grid(slots, X, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) for each slot's customer on every channel and hour, scored once per customer
-    (``READ_GRID_CUSTOMERS`` customers at a time, which bounds the grid's memory)."""
-    first = ~slots["customer_id"].duplicated().to_numpy()
-    who, X_who = slots[first], X[first]
+def effect_of_reading(slots, X, invoice, inputs: DecisionInputs, model: ResponseModel):
+    """The effect of reading each slot's message (``X``: one feature row per invoice, ``invoice``:
+    each slot's row of ``X``); the response model scores each decision pattern once."""
+    if isinstance(model, ResponseModel):
+        return model.effect_of_reading(X, slots, inputs.customers, rows=invoice)
+    return model.effect_of_reading(X.iloc[invoice], slots, inputs.customers)
+
+
+def read_grid(slots, X, invoice, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """P(read) for each slot's customer on every channel and hour, scored once per customer, on
+    the customer's first slot (``X``, ``invoice``: as for :func:`effect_of_reading`); the
+    response model prices its whole grid at once, once per decision pattern."""
+    customer, _ = pd.factorize(slots["customer_id"], use_na_sentinel=False)
+    first = first_rows(customer)
+    who, X_who = slots.iloc[first], X.iloc[invoice[first]]
+    if isinstance(model, ResponseModel):
+        probs = model.read_grid(X_who, who, inputs.customers, config.hours)
+    else:
+        probs = _read_blocks(who, X_who, inputs, model, config)
+    return probs[customer]
+
+
+def _read_blocks(who, X_who, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """``read_probability`` of these customers (one slot row each) on every (channel, hour), as a
+    (customers, channels, hours) array; ``READ_GRID_CUSTOMERS`` customers at a time, which
+    bounds the grid's memory."""
     blocks = [
         _read_block(who.iloc[i : i + READ_GRID_CUSTOMERS], X_who.iloc[i : i + READ_GRID_CUSTOMERS],
                     inputs, model, config)
         for i in range(0, len(who), READ_GRID_CUSTOMERS)
     ]  # fmt: skip
-    probs = np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
-    position = pd.Index(who["customer_id"]).get_indexer(slots["customer_id"])
-    return probs[position]
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(CHANNELS), len(config.hours)))
 
 
-def _read_block(who, X_who, inputs: DecisionInputs, model: ResponseModel, config) -> np.ndarray:
-    """P(read) of these customers (one slot row each) as a (customers, channels, hours) array."""
+def _read_block(who, X_who, inputs: DecisionInputs, model, config) -> np.ndarray:
+    """P(read) of these customers on every (channel, hour), from a grid of action rows."""
     channels, hours = list(CHANNELS), list(config.hours)
     n_c, n_h = len(channels), len(hours)
     grid = who.loc[who.index.repeat(n_c * n_h)].reset_index(drop=True)
@@ -177,28 +201,22 @@ def allowed_grid(slots: pd.DataFrame, inputs: DecisionInputs, config: PolicyConf
     n, hours = len(slots), np.asarray(config.hours)
     ok = np.ones((n, len(CHANNELS), len(hours)), dtype=bool)
     pairs = refused_pairs(inputs.customers, inputs.events)
+    group, groups = pd.factorize(slots["group"], use_na_sentinel=False)
+    customer, customers = pd.factorize(slots["customer_id"], use_na_sentinel=False)
     for k, ch in enumerate(CHANNELS):
-        in_group = mapped_once(slots["group"], lambda g, ch=ch: ch in config.groups[g].channels)
-        probe = pd.DataFrame({"customer_id": slots["customer_id"].to_numpy(), "channel": ch})
+        in_group = np.array([ch in config.groups[g].channels for g in groups], dtype=bool)
+        probe = pd.DataFrame({"customer_id": customers.to_numpy(), "channel": ch})
         refused = opted_out(probe, inputs.customers, inputs.events, pairs)
-        ok[:, k, :] &= (in_group.to_numpy(bool) & ~refused & (ch in config.channels))[:, None]
+        ok[:, k, :] &= (in_group[group] & ~refused[customer] & (ch in config.channels))[:, None]
     local = _local_hours(slots, inputs, config)  # (n, hours)
     ok &= ~is_quiet(local, config.limits.quiet_hours)[:, None, :]
     return ok
 
 
 def _local_hours(slots, inputs, config) -> np.ndarray:
-    from dso_model.policy.limits import local_hours
+    from dso_model.policy.limits import local_hour_grid
 
-    hours = np.asarray(config.hours)
-    plan = pd.DataFrame(
-        {
-            "customer_id": np.repeat(slots["customer_id"].to_numpy(), len(hours)),
-            "send_date": np.repeat(slots["send_date"].to_numpy(), len(hours)),
-            "hour": np.tile(hours, len(slots)),
-        }
-    )
-    return local_hours(plan, inputs.customers, config.limits).reshape(len(slots), len(hours))
+    return local_hour_grid(slots, config.hours, inputs.customers, config.limits)
 
 
 def best_options(slots, value, p_read, saved, config: PolicyConfig, alternatives: int, until=None):
@@ -248,7 +266,7 @@ def welcome_rows(inputs: DecisionInputs, config: PolicyConfig, template: str) ->
     if inputs.contacts is not None and len(inputs.contacts):
         welcomed = inputs.contacts.loc[inputs.contacts["template"] == template, "customer_id"]
         who = who.difference(pd.Index(welcomed.unique()))
-    who = who[pd.Index(who).isin(inputs.customers["customer_id"])]
+    who = who[contains(pd.Index(who), inputs.customers["customer_id"])]
     if not len(who):
         return pd.DataFrame(columns=PLAN_COLUMNS)
     channel = pd.Series(None, index=who, dtype=object)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import contains, positions_in
 from dso_model.contract.spec import CHANNELS
 from dso_model.errors import DsoInputError
 from dso_model.policy.config import LimitConfig
@@ -123,12 +124,12 @@ def static_reasons(
     config: LimitConfig,
 ) -> np.ndarray:
     """The first static limit each row breaks ("" when none), in the order of STATIC_REASONS."""
-    known = plan["customer_id"].isin(customers["customer_id"]).to_numpy()
+    known = contains(plan["customer_id"], customers["customer_id"])
     channel_ok = plan["channel"].isin(CHANNELS).to_numpy()
-    autopay = plan["customer_id"].isin(autopay_customers(customers, events)).to_numpy()
+    autopay = contains(plan["customer_id"], autopay_customers(customers, events))
     dispute = np.zeros(len(plan), dtype=bool)
     if config.block_open_disputes and "invoice_id" in plan:
-        dispute = plan["invoice_id"].isin(open_disputes(events)).to_numpy()
+        dispute = contains(plan["invoice_id"], open_disputes(events))
     opted = opted_out(plan, customers, events)
     quiet = quiet_mask(plan, customers, config)
     conditions = [
@@ -240,6 +241,32 @@ def local_hours(plan: pd.DataFrame, customers: pd.DataFrame, config: LimitConfig
         send_date.iloc[first], hours[first], zones[first], config.portfolio_timezone
     )
     return once[codes]
+
+
+def local_hour_grid(
+    plan: pd.DataFrame, hours, customers: pd.DataFrame, config: LimitConfig
+) -> np.ndarray:
+    """:func:`local_hours` of each row of ``plan`` (``customer_id``, ``send_date``) sent at each
+    of ``hours``, as a (rows, hours) array; each zone and send day is converted once."""
+    hours = np.asarray(hours, dtype=float)
+    if config.hour_zone == "customer":
+        return np.tile(hours, (len(plan), 1))
+    zones = _customer_zones(plan, customers, config.portfolio_timezone)
+    send_date = plan["send_date"].reset_index(drop=True)
+    days = (
+        pd.DataFrame({"zone": zones, "send_date": send_date})
+        .groupby(["zone", "send_date"], sort=False, dropna=False)
+        .ngroup()
+        .to_numpy()
+    )
+    if not len(days):
+        return np.full((0, len(hours)), np.nan)
+    _, first = np.unique(days, return_index=True)
+    each = np.repeat(first, len(hours))
+    once = _converted_hours(
+        send_date.iloc[each], np.tile(hours, len(first)), zones[each], config.portfolio_timezone
+    )
+    return once.reshape(len(first), len(hours))[days]
 
 
 def _converted_hours(send_date: pd.Series, hours: np.ndarray, zones: np.ndarray, home: str):
@@ -424,14 +451,14 @@ def _history_log(contacts, cust_ids: pd.Index, inv_ids: pd.Index) -> pd.DataFram
             {"cust": np.int64, "chan": np.int64, "inv": np.int64, "day": "datetime64[ns]"}
         )
     inv = (
-        inv_ids.get_indexer(contacts["invoice_id"])
+        positions_in(contacts["invoice_id"], inv_ids)
         if "invoice_id" in contacts
         else np.full(len(contacts), -1)
     )
     chan = pd.Categorical(contacts["channel"], categories=list(CHANNELS)).codes
     return pd.DataFrame(
         {
-            "cust": cust_ids.get_indexer(contacts["customer_id"]).astype(np.int64),
+            "cust": positions_in(contacts["customer_id"], cust_ids),
             "chan": chan.astype(np.int64),
             "inv": inv.astype(np.int64),
             "day": pd.to_datetime(contacts["timestamp"]).dt.normalize().to_numpy(),

@@ -25,12 +25,14 @@ import pandas as pd
 
 from dso_model.contract.lookup import mapped_once
 from dso_model.contract.spec import CHANNELS, TEMPLATES, TONES
+from dso_model.models.patterns import column_patterns, first_rows, split_points
 from dso_model.policy.config import LimitConfig
-from dso_model.policy.limits import local_hours
+from dso_model.policy.limits import local_hour_grid, local_hours
 
 PURPOSES = tuple(dict.fromkeys(purpose for purpose, _ in TEMPLATES.values()))
 READ_ACTION_FEATURES = ("act_channel", "act_hour", "act_local_hour")
 EFFECT_ACTION_FEATURES = ("act_offset", "act_purpose", "act_tone")
+DESIGN_ROWS = 500_000  # design rows scored at a time
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,7 @@ def action_features(
                 "hour": actions["hour"].to_numpy(float),
             }
         )
-        zone = LimitConfig(hour_zone="portfolio", portfolio_timezone=portfolio_timezone)
-        local = local_hours(plan, customers, zone)
+        local = local_hours(plan, customers, _portfolio_clock(portfolio_timezone))
         out["act_channel"] = _codes(actions["channel"], CHANNELS)
         out["act_hour"] = plan["hour"].to_numpy()
         out["act_local_hour"] = np.where(np.isnan(local), plan["hour"].to_numpy(), local)
@@ -88,6 +89,16 @@ def action_features(
         out["act_purpose"] = _codes(mapped_once(template, lambda t: TEMPLATES[t][0]), PURPOSES)
         out["act_tone"] = _codes(tone.fillna(""), TONES)
     return out
+
+
+def _portfolio_clock(portfolio_timezone: str) -> LimitConfig:
+    """Hours given on the portfolio's clock (the read model's customer-local hour feature)."""
+    return LimitConfig(hour_zone="portfolio", portfolio_timezone=portfolio_timezone)
+
+
+def _over_channels(per_hour: np.ndarray, n: int, n_c: int, n_h: int) -> np.ndarray:
+    """(slots x hours) values repeated for every channel, flat in (slot, channel, hour) order."""
+    return np.broadcast_to(per_hour.reshape(n, 1, n_h), (n, n_c, n_h)).ravel()
 
 
 def _tone(template: str) -> str:
@@ -101,6 +112,34 @@ def _codes(values: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
 def _design(X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     extra = pd.DataFrame({col: acts[col].to_numpy() for col in columns})
     return pd.concat([X.reset_index(drop=True), extra], axis=1)
+
+
+def distinct_predictions(
+    predict, booster, X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...], rows=None
+) -> np.ndarray:
+    """``predict`` of the design rows (row ``rows[i]`` of ``X``, by default row ``i``, then the
+    action ``columns`` of ``acts`` row ``i``), evaluated on the first row of each decision pattern
+    only: the rows of one pattern get the very same values (:mod:`dso_model.models.patterns`)."""
+    rows = np.arange(len(acts)) if rows is None else np.asarray(rows)
+    actions = acts[list(columns)].reset_index(drop=True)
+    points = split_points(booster)
+    x_pattern = column_patterns(points, X)
+    a_pattern = column_patterns(points, actions, first_feature=X.shape[1])
+    if x_pattern is None or a_pattern is None or len(actions) < 2:
+        return _predict_in_parts(predict, X, rows, actions, columns, np.arange(len(actions)))
+    pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern)
+    first = first_rows(pattern)
+    return _predict_in_parts(predict, X, rows, actions, columns, first)[pattern]
+
+
+def _predict_in_parts(predict, X, rows, actions, columns, which: np.ndarray) -> np.ndarray:
+    """``predict`` of the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the memory of
+    the design)."""
+    parts = [
+        predict(_design(X.iloc[rows[part]], actions.iloc[part], columns))
+        for part in (which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS))
+    ]
+    return np.concatenate(parts) if parts else predict(_design(X.iloc[:0], actions, columns))
 
 
 def stabilised_weights(propensity: np.ndarray, clip: float) -> np.ndarray:
@@ -137,9 +176,17 @@ class ReadModel:
         self.feature_names_ = list(X.columns)
         return self
 
-    def predict(self, X: pd.DataFrame, acts: pd.DataFrame) -> np.ndarray:
-        design = _design(X[self.feature_names_], acts, READ_ACTION_FEATURES)
-        return self.model_.predict_proba(design)[:, 1]
+    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None) -> np.ndarray:
+        """P(read) of each action of ``acts`` with the features of its row of ``X`` (``rows[i]``,
+        by default row ``i``), scored once per decision pattern."""
+        return distinct_predictions(
+            lambda design: self.model_.predict_proba(design)[:, 1],
+            self.model_.booster_,
+            X[self.feature_names_],
+            acts,
+            READ_ACTION_FEATURES,
+            rows,
+        )
 
 
 @dataclass
@@ -180,8 +227,17 @@ class EffectModel:
             mu0[test] = model.predict(design[test].assign(treated=0.0))
         return mu1, mu0
 
-    def predict(self, X: pd.DataFrame, acts: pd.DataFrame) -> np.ndarray:
-        return self.model_.predict(_design(X[self.feature_names_], acts, EFFECT_ACTION_FEATURES))
+    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None) -> np.ndarray:
+        """Effect of reading each action of ``acts`` with the features of its row of ``X``
+        (``rows[i]``, by default row ``i``), computed once per decision pattern."""
+        return distinct_predictions(
+            self.model_.predict,
+            self.model_.booster_,
+            X[self.feature_names_],
+            acts,
+            EFFECT_ACTION_FEATURES,
+            rows,
+        )
 
 
 @dataclass
@@ -222,5 +278,33 @@ class ResponseModel:
     def read_probability(self, X, actions, customers) -> np.ndarray:
         return self.read.predict(X, action_features(actions, customers, self.portfolio_timezone))
 
-    def effect_of_reading(self, X, actions, customers) -> np.ndarray:
-        return self.effect.predict(X, action_features(actions, customers, self.portfolio_timezone))
+    def read_grid(self, X: pd.DataFrame, slots: pd.DataFrame, customers, hours) -> np.ndarray:
+        """P(read) of each slot (``X``: its invoice's features, same rows) on every channel and
+        hour, as a (slots, channels, hours) array; the customer's local hour is found once per
+        zone and send day, the probability once per decision pattern."""
+        n, n_c, n_h = len(slots), len(CHANNELS), len(hours)
+        plan = pd.DataFrame(
+            {
+                "customer_id": slots["customer_id"].to_numpy(),
+                "send_date": pd.to_datetime(slots["send_date"]).to_numpy(),
+            }
+        )
+        local = local_hour_grid(plan, hours, customers, _portfolio_clock(self.portfolio_timezone))
+        hour = np.tile(np.asarray(hours, dtype=float), (n, 1))
+        cells = pd.DataFrame(
+            {
+                "act_channel": np.tile(np.repeat(_codes(pd.Series(CHANNELS), CHANNELS), n_h), n),
+                "act_hour": _over_channels(hour, n, n_c, n_h),
+                "act_local_hour": _over_channels(
+                    np.where(np.isnan(local), hour, local), n, n_c, n_h
+                ),
+            }
+        )
+        rows = np.repeat(np.arange(n), n_c * n_h)
+        return self.read.predict(X, cells, rows).reshape(n, n_c, n_h)
+
+    def effect_of_reading(self, X, actions, customers, rows=None) -> np.ndarray:
+        """Effect of reading each action, with the features of its row of ``X`` (``rows[i]``, by
+        default row ``i``)."""
+        acts = action_features(actions, customers, self.portfolio_timezone)
+        return self.effect.predict(X, acts, rows)

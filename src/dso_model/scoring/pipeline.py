@@ -21,12 +21,7 @@ import pandas as pd
 from dso_model.scoring.actions import recommend_actions
 from dso_model.scoring.curve import DelayCurve
 from dso_model.scoring.inputs import cutoffs_for, open_book, point_in_time
-from dso_model.scoring.projection import (
-    MONTH,
-    NewSales,
-    portfolio_figures,
-    with_numbered_invoices,
-)
+from dso_model.scoring.projection import MONTH, NewSales, ledger_of, portfolio_figures
 from dso_model.scoring.reasons import Explanation, driver_shares
 from dso_model.scoring.rows import RowPredictions, explain_rows, predict_rows
 from dso_model.scoring.worklist import assemble_worklist, priority_order
@@ -157,9 +152,11 @@ def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, cli
     )  # fmt: skip
     with stages.stage("figures"):
         unpaid = unpaid_next_month(book, predictions.timing, predictions.curve, actions, as_of)
-        numbered = with_numbered_invoices(snapshot)
-        figures, new_sales = portfolio_figures(numbered, unpaid, as_of, settings.history_months)
-        trend = dso_trend(numbered, as_of, settings.trend_months, figures)
+        ledger = ledger_of(snapshot)
+        figures, new_sales = portfolio_figures(
+            snapshot, unpaid, as_of, settings.history_months, ledger
+        )
+        trend = dso_trend(snapshot, as_of, settings.trend_months, figures, ledger)
     weights = book["outstanding"].to_numpy(float)[chosen]
     drivers = driver_shares(explanation.families, weights, settings.languages[0])
     return ScoreResult(
@@ -257,8 +254,11 @@ def _has_history(snapshot, as_of: pd.Timestamp) -> bool:
     return bool(len(issue)) and issue.min() < as_of - MONTH
 
 
-def dso_trend(snapshot, as_of: pd.Timestamp, months: int, figures: pd.DataFrame) -> pd.DataFrame:
-    """Monthly DSO and BPDSO for the last ``months`` full months, plus the two projections."""
+def dso_trend(
+    snapshot, as_of: pd.Timestamp, months: int, figures: pd.DataFrame, ledger=None
+) -> pd.DataFrame:
+    """Monthly DSO and BPDSO for the last ``months`` full months, plus the two projections
+    (``ledger``: the snapshot's :func:`~dso_model.scoring.projection.ledger_of`, if known)."""
     from dso_model.metrics import dso_measures
 
     end = as_of.to_period("M").start_time
@@ -269,7 +269,12 @@ def dso_trend(snapshot, as_of: pd.Timestamp, months: int, figures: pd.DataFrame)
     history = pd.DataFrame(columns=["period_start", "dso", "bpdso", "add"])
     if start < end:
         table = dso_measures(
-            snapshot.invoices, snapshot.payments, start=start, end=end, events=snapshot.events
+            snapshot.invoices,
+            snapshot.payments,
+            start=start,
+            end=end,
+            events=snapshot.events,
+            ledger=ledger,
         )
         history = table[["period_start", "dso", "bpdso", "add"]]
     projected = pd.DataFrame(

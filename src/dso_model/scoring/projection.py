@@ -56,32 +56,17 @@ def measures(
     }
 
 
-def with_numbered_invoices(portfolio):
-    """The portfolio with each ``invoice_id`` replaced by a number, the same in the invoices,
-    payments and events (missing ids stay missing).
+def ledger_of(portfolio):
+    """The portfolio's invoices matched with their payments and write-offs, once for every
+    measure (:class:`dso_model.metrics.Ledger`)."""
+    from dso_model.metrics import Ledger
 
-    The DSO measures only match payments and write-offs to invoices by id, and numbers match
-    much faster than text; every sum runs over the same rows in the same order, so the figures
-    are the same to the last bit.
-    """
-    from dataclasses import replace
-
-    tables = {n: getattr(portfolio, n) for n in ("invoices", "payments", "events")}
-    tables = {n: t for n, t in tables.items() if "invoice_id" in t}
-    if not tables:
-        return portfolio
-    ids = pd.concat([t["invoice_id"].astype(object) for t in tables.values()], ignore_index=True)
-    codes, _ = pd.factorize(ids)
-    numbers = np.where(codes < 0, np.nan, codes.astype(float))
-    out, start = {}, 0
-    for name, table in tables.items():
-        out[name] = table.assign(invoice_id=numbers[start : start + len(table)])
-        start += len(table)
-    return replace(portfolio, **out)
+    return Ledger.of(portfolio.invoices, portfolio.payments, portfolio.events)
 
 
-def measures_now(portfolio, as_of: pd.Timestamp) -> dict[str, float]:
-    """The measures of the month ending at ``as_of``."""
+def measures_now(portfolio, as_of: pd.Timestamp, ledger=None) -> dict[str, float]:
+    """The measures of the month ending at ``as_of`` (``ledger``: :func:`ledger_of` the
+    portfolio, when the caller has it)."""
     from dso_model.metrics import dso_measures
 
     table = dso_measures(
@@ -91,23 +76,23 @@ def measures_now(portfolio, as_of: pd.Timestamp) -> dict[str, float]:
         end=as_of,
         freq=MONTH,
         events=portfolio.events,
+        ledger=ledger,
     )
     row = table.iloc[-1]
     return {k: float(row[k]) for k in (*MEASURES, *BALANCES)}
 
 
-def recent_new_sales(portfolio, as_of: pd.Timestamp, months: int = 3) -> NewSales:
+def recent_new_sales(portfolio, as_of: pd.Timestamp, months: int = 3, ledger=None) -> NewSales:
     """Average monthly sales over the last ``months`` months and how much of them stays owed."""
-    from dso_model.metrics import receivables_at
-
     inv = portfolio.invoices
+    ledger = ledger if ledger is not None else ledger_of(portfolio)
     sales, owed, current = [], [], []
     for k in range(months):
         end = as_of - k * MONTH
         start = end - MONTH
-        window = inv[(inv["issue_date"] >= start) & (inv["issue_date"] < end)]
-        balances = receivables_at(window, portfolio.payments, end, portfolio.events)
-        sales.append(float(window["amount"].sum()))
+        window = ((inv["issue_date"] >= start) & (inv["issue_date"] < end)).to_numpy(dtype=bool)
+        balances = ledger.receivables_at(end, window)
+        sales.append(float(inv["amount"][window].sum()))
         owed.append(balances["receivables"])
         current.append(balances["current"])
     total = sum(sales)
@@ -133,12 +118,14 @@ def project_next_month(
 
 
 def portfolio_figures(
-    portfolio, book: pd.DataFrame, as_of: pd.Timestamp, history_months: int = 3
+    portfolio, book: pd.DataFrame, as_of: pd.Timestamp, history_months: int = 3, ledger=None
 ) -> tuple[pd.DataFrame, NewSales]:
-    """A frame indexed by measure (and balance) with the columns of :data:`SCENARIOS`."""
+    """A frame indexed by measure (and balance) with the columns of :data:`SCENARIOS`
+    (``ledger``: :func:`ledger_of` the portfolio, when the caller has it)."""
     as_of = pd.Timestamp(as_of)
-    now = measures_now(portfolio, as_of)
-    new = recent_new_sales(portfolio, as_of, history_months)
+    ledger = ledger if ledger is not None else ledger_of(portfolio)
+    now = measures_now(portfolio, as_of, ledger)
+    new = recent_new_sales(portfolio, as_of, history_months, ledger)
     opening = float(book["outstanding"].sum())
     columns = {
         "now": now,
