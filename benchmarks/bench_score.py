@@ -101,7 +101,9 @@ def cached_base(args, strip):
     import pickle
     from pathlib import Path
 
-    key = f"base-{args.base_customers}-{args.months}-{args.trees}.pkl"
+    from dso_model.scoring.schema import BUNDLE_FORMAT
+
+    key = f"base-{args.base_customers}-{args.months}-{args.trees}-format{BUNDLE_FORMAT}.pkl"
     path = Path(args.cache) / key if args.cache else None
     if path is not None and path.exists():
         return pickle.loads(path.read_bytes())
