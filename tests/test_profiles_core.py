@@ -16,6 +16,7 @@ from dso_model.profiles import (
     RuleConfig,
     assign_groups,
     customer_features,
+    number_ids,
     proxy_labels,
 )
 from dso_model.profiles.customer_features import CUSTOMER_FEATURES
@@ -162,6 +163,14 @@ def test_features_do_not_depend_on_how_the_ids_are_spelled(portfolio):
     before = customer_features(portfolio, "2024-05-01")
     after = customer_features(other, "2024-05-01")
     pd.testing.assert_frame_equal(after, before.rename(index=names), check_exact=True)
+
+
+def test_a_book_numbered_once_gives_the_features_of_every_date(portfolio):
+    book = number_ids(portfolio)
+    for date in ("2024-01-10", "2024-05-01", "2024-05-02", "2024-06-15"):
+        pd.testing.assert_frame_equal(
+            customer_features(book, date), customer_features(portfolio, date), check_exact=True
+        )
 
 
 def test_features_of_a_book_in_its_first_month(portfolio):

@@ -13,7 +13,12 @@ from dso_model.profiles.config import (
     RuleConfig,
     WindowConfig,
 )
-from dso_model.profiles.customer_features import CUSTOMER_FEATURES, customer_features
+from dso_model.profiles.customer_features import (
+    CUSTOMER_FEATURES,
+    NumberedBook,
+    customer_features,
+    number_ids,
+)
 from dso_model.profiles.evaluate import (
     cold_start_routing,
     confusion,
@@ -46,6 +51,7 @@ __all__ = [
     "GROUP_ACTIONS",
     "GROUP_LABELS",
     "ModelConfig",
+    "NumberedBook",
     "ProfileConfig",
     "ProfileModel",
     "ProxyConfig",
@@ -61,6 +67,7 @@ __all__ = [
     "evaluate_against_truth",
     "group_label",
     "macro_f1",
+    "number_ids",
     "oracle_groups",
     "profile_columns",
     "profile_months",

@@ -14,6 +14,8 @@ broken, paying only after escalation, disputes), plus how much is known (history
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -143,8 +145,21 @@ CUSTOMER_FEATURES: dict[str, tuple[str, str, int]] = {
 }
 
 
+@dataclass(frozen=True)
+class NumberedBook:
+    """A portfolio whose customer and invoice ids are numbers that sort like the ids
+    (:func:`number_ids`), and the customer ids by number.
+
+    Pass one to :func:`customer_features` in place of the portfolio when profiling the same book at
+    several dates: the ids are then numbered once rather than once per date.
+    """
+
+    portfolio: Portfolio
+    names: pd.Index
+
+
 def customer_features(
-    portfolio: Portfolio,
+    portfolio: Portfolio | NumberedBook,
     as_of: str | pd.Timestamp,
     windows: WindowConfig | None = None,
     enrichment_columns: tuple[str, ...] = ENRICHMENT_COLUMNS,
@@ -153,13 +168,14 @@ def customer_features(
 ) -> pd.DataFrame:
     """One row per customer created before ``as_of``; columns as in ``CUSTOMER_FEATURES``.
 
-    ``has_enrichment`` is 1 when any of ``enrichment_columns`` (customer table) is on record.
-    ``is_snapshot``: ``portfolio`` is already ``snapshot(as_of)`` of a book with payment lines
-    (taking it again would give the same tables), so it is used as it is.
+    ``portfolio`` may be a :class:`NumberedBook` of it (the same result). ``has_enrichment`` is 1
+    when any of ``enrichment_columns`` (customer table) is on record. ``is_snapshot``: the
+    portfolio is already ``snapshot(as_of)`` of a book with payment lines (taking it again would
+    give the same tables), so it is used as it is.
     """
     w = windows or WindowConfig()
-    numbered, names = with_numbered_ids(portfolio)
-    snap = numbered if is_snapshot else numbered.snapshot(as_of)
+    book = portfolio if isinstance(portfolio, NumberedBook) else number_ids(portfolio)
+    snap = book.portfolio if is_snapshot else book.portfolio.snapshot(as_of)
     t = snap.as_of
     index = pd.Index(snap.customers["customer_id"])
     inv = prepared_invoices(snap, t, w)
@@ -178,13 +194,12 @@ def customer_features(
     out["plan_offer_taken_share"] = (
         (out["plans_agreed_long"] / offers).clip(upper=1.0).where(offers > 0)
     )
-    out.index = pd.Index(names[index.to_numpy(dtype=np.int64)], name="customer_id")
+    out.index = pd.Index(book.names[index.to_numpy(dtype=np.int64)], name="customer_id")
     return out[list(CUSTOMER_FEATURES)]
 
 
-def with_numbered_ids(portfolio: Portfolio) -> tuple[Portfolio, pd.Index]:
-    """The portfolio with customer and invoice ids replaced by numbers that sort like the ids, and
-    the customer ids by number.
+def number_ids(portfolio: Portfolio) -> NumberedBook:
+    """The portfolio with customer and invoice ids replaced by numbers that sort like the ids.
 
     Every grouping, join and sort below then works on numbers instead of text and yields the same
     rows in the same order. Ids that are not in the customer or invoice table become NaN.
@@ -206,7 +221,8 @@ def with_numbered_ids(portfolio: Portfolio) -> tuple[Portfolio, pd.Index]:
         return out
 
     tables = ("customers", "invoices", "payments", "contacts", "events")
-    return portfolio.with_tables(**{n: renumbered(getattr(portfolio, n)) for n in tables}), names
+    numbered = portfolio.with_tables(**{n: renumbered(getattr(portfolio, n)) for n in tables})
+    return NumberedBook(numbered, names)
 
 
 def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.DataFrame:
@@ -425,9 +441,21 @@ def next_payment_days(
     invoice the contact was about (contacts without an invoice get NaN).
     """
     left = contacts[contacts[by].notna()]
-    left = left.assign(day=left["timestamp"].dt.normalize(), _key=left[by])
-    left = left.sort_values("day", kind="stable")
-    right = pay[[by, "payment_date"]].dropna().sort_values("payment_date", kind="stable")
+    day = left["timestamp"].dt.normalize()
+    right = pay[[by, "payment_date"]].dropna()
+    naive_dates = isinstance(day.dtype, np.dtype) and isinstance(
+        right["payment_date"].dtype, np.dtype
+    )
+    if naive_dates and _numbered(left[by]) and _numbered(right[by]):
+        lag = _days_to_first_on_or_after(
+            left[by].to_numpy(np.int64),
+            day.to_numpy("datetime64[ns]").view(np.int64),
+            right[by].to_numpy(np.int64),
+            right["payment_date"].to_numpy("datetime64[ns]").view(np.int64),
+        )
+        return pd.Series(lag, index=left.index).reindex(contacts.index)
+    left = left.assign(day=day, _key=left[by]).sort_values("day", kind="stable")
+    right = right.sort_values("payment_date", kind="stable")
     right = right.assign(_key=right[by]).drop(columns=[by])
     right = right.astype({"payment_date": left["day"].dtype})
     merged = pd.merge_asof(
@@ -439,6 +467,42 @@ def next_payment_days(
         direction="forward",
     ).set_index("index")
     return ((merged["payment_date"] - merged["day"]) / DAY).reindex(contacts.index)
+
+
+def _numbered(ids: pd.Series) -> bool:
+    """Ids numbered by :func:`number_ids` (whole non-negative numbers below 2**31)."""
+    if not pd.api.types.is_float_dtype(ids.dtype) and not pd.api.types.is_integer_dtype(ids.dtype):
+        return False
+    values = ids.to_numpy(float)
+    return bool(((values >= 0) & (values < 2**31) & (values == np.floor(values))).all())
+
+
+def _days_to_first_on_or_after(
+    left_key: np.ndarray, left_day: np.ndarray, right_key: np.ndarray, right_time: np.ndarray
+) -> np.ndarray:
+    """For each (key, midnight) on the left, the days to the earliest right time of that key on or
+    after it (NaN where there is none); times in int64 nanoseconds.
+
+    A time is on or after a midnight exactly when its own day is, so the search runs on (key, day)
+    packed into one int64: the rights are reduced to the earliest time per (key, day), and the
+    lefts, in sorted order, are found among them by binary search.
+    """
+    if not len(right_key):
+        return np.full(len(left_key), np.nan)
+    per_day = DAY.value
+    first = min(left_day.min(initial=0), right_time.min()) // per_day
+    packed = (right_key << 32) | (right_time // per_day - first)
+    order = np.argsort(packed)
+    packed = packed[order]
+    starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
+    days, earliest = packed[starts], np.minimum.reduceat(right_time[order], starts)
+    wanted = (left_key << 32) | (left_day // per_day - first)
+    by_want = np.argsort(wanted)
+    at = np.empty(len(wanted), dtype=np.int64)
+    at[by_want] = np.searchsorted(days, wanted[by_want], side="left")
+    at = np.minimum(at, len(days) - 1)
+    found = (days[at] >= wanted) & ((days[at] >> 32) == left_key)
+    return np.where(found, (earliest[at] - left_day) / per_day, np.nan)
 
 
 def contact_block(contacts: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from dso_model.contract.portfolio import Portfolio
 from dso_model.errors import DsoInputError
 from dso_model.profiles.assign import assign_groups
 from dso_model.profiles.config import ProfileConfig, RuleConfig
-from dso_model.profiles.customer_features import CUSTOMER_FEATURES, customer_features
+from dso_model.profiles.customer_features import CUSTOMER_FEATURES, customer_features, number_ids
 from dso_model.profiles.model import (
     ProfileModel,
     frequency_thresholds,
@@ -65,8 +65,9 @@ def features_panel(
 ) -> pd.DataFrame:
     """Customer features at each date, long format with ``as_of`` and ``customer_id`` columns."""
     frames = []
+    book = number_ids(portfolio)
     for t in dates:
-        f = customer_features(portfolio, t, config.windows, config.rules.enrichment_columns)
+        f = customer_features(book, t, config.windows, config.rules.enrichment_columns)
         frames.append(f.reset_index().assign(as_of=pd.Timestamp(t)))
     if not frames:
         return pd.DataFrame(columns=["as_of", "customer_id", *FEATURES])

@@ -130,10 +130,11 @@ def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, cli
     with stages.stage("predictions"):
         predictions = predict_open_invoices(bundle, X, book, as_of, settings, client)
     with stages.stage("profiles"):
-        groups = assign_groups(snapshot, as_of, bundle)
-        previous = None
+        dates = [as_of]
         if settings.migrations and _has_history(snapshot, as_of):
-            previous = assign_groups(snapshot, as_of - MONTH, bundle)
+            dates.append(as_of - MONTH)  # a month ago too, for the migrations
+        groups, *earlier = assign_groups(snapshot, dates, bundle)
+        previous = earlier[0] if earlier else None
     with stages.stage("actions"):
         actions = recommend_actions(
             snapshot, book, X, groups, bundle, as_of, settings.plan_days, settings.messages
@@ -209,18 +210,24 @@ def explain_open_invoices_for(
     return explain_rows(bundle, X, *args)
 
 
-def assign_groups(snapshot, as_of: pd.Timestamp, bundle) -> pd.DataFrame:
-    """The profile group of every customer at ``as_of`` (``customer_id``, ``group``,
-    ``confidence``, scores and reasons) from the bundle's profile model and rules."""
-    from dso_model.profiles import ProfileConfig, assign_profiles, customer_features
+def assign_groups(snapshot, dates: list[pd.Timestamp], bundle) -> list[pd.DataFrame]:
+    """The profile group of every customer at each of ``dates`` (``customer_id``, ``group``,
+    ``confidence``, scores and reasons) from the bundle's profile model and rules; the snapshot's
+    ids are numbered once for all the dates."""
+    from dso_model.profiles import ProfileConfig, assign_profiles, customer_features, number_ids
 
     config = ProfileConfig.from_mapping(bundle.setting("profiles") or None)
-    features = None
-    if as_of == snapshot.as_of and len(snapshot.payments):
+    book = number_ids(snapshot)
+    groups = []
+    for as_of in dates:
+        is_snapshot = bool(as_of == snapshot.as_of and len(snapshot.payments))
         features = customer_features(
-            snapshot, as_of, config.windows, config.rules.enrichment_columns, is_snapshot=True
+            book, as_of, config.windows, config.rules.enrichment_columns, is_snapshot=is_snapshot
         )
-    return assign_profiles(snapshot, as_of, bundle.models.get("profiles"), config, features)
+        groups.append(
+            assign_profiles(snapshot, as_of, bundle.models.get("profiles"), config, features)
+        )
+    return groups
 
 
 def unpaid_next_month(
