@@ -32,6 +32,12 @@ TEMPLATE_TONE = {t: tone for t, (_, tone) in TEMPLATES.items()}
 ESCALATION_TONES = ("firm",)
 SEGMENT_CODE = {s: i for i, s in enumerate(SEGMENTS)}
 ENRICHMENT_COLUMNS = ("credit_limit", "spend_level", "spend_trend")
+# The only columns of these tables that the features and the snapshot read: a numbered book keeps
+# no others (less to copy at every filter). A feature that reads another one must add it here.
+READ_COLUMNS = {
+    "contacts": ("customer_id", "invoice_id", "timestamp", "template", "tone", "outcome"),
+    "events": ("customer_id", "invoice_id", "timestamp", "event_type"),
+}
 
 # name -> (label_en, label_es, direction): direction +1 when a high value signals trouble.
 CUSTOMER_FEATURES: dict[str, tuple[str, str, int]] = {
@@ -202,7 +208,8 @@ def number_ids(portfolio: Portfolio) -> NumberedBook:
     """The portfolio with customer and invoice ids replaced by numbers that sort like the ids.
 
     Every grouping, join and sort below then works on numbers instead of text and yields the same
-    rows in the same order. Ids that are not in the customer or invoice table become NaN.
+    rows in the same order. Ids that are not in the customer or invoice table become NaN. Contacts
+    and events keep only the ``READ_COLUMNS``.
     """
     customers = portfolio.customers
     names = pd.Index(customers["customer_id"].astype("str")).sort_values()
@@ -220,8 +227,11 @@ def number_ids(portfolio: Portfolio) -> NumberedBook:
             out["invoice_id"] = number(frame, "invoice_id", invoice_ids)
         return out
 
-    tables = ("customers", "invoices", "payments", "contacts", "events")
-    numbered = portfolio.with_tables(**{n: renumbered(getattr(portfolio, n)) for n in tables})
+    tables = {n: getattr(portfolio, n) for n in ("customers", "invoices", "payments")}
+    for name, columns in READ_COLUMNS.items():
+        frame = getattr(portfolio, name)
+        tables[name] = frame[[c for c in frame.columns if c in columns]]
+    numbered = portfolio.with_tables(**{n: renumbered(f) for n, f in tables.items()})
     return NumberedBook(numbered, names)
 
 
