@@ -191,3 +191,32 @@ def test_response_uplift_averages_the_product_per_invoice():
     # a negative saving (a message that delays payment) is priced at zero, as the policy does
     early = table.set_index(["channel", "hour", "offset"]).loc[("email", 9, -3)]
     assert early["days_saved"] == pytest.approx((0 + 0) / 2)
+
+
+def test_a_fit_for_another_start_or_other_customers_is_not_reused():
+    from dso_model.policy import PolicyConfig
+    from dso_model.policy.evaluate import (
+        EvalSettings,
+        TrainedPolicy,
+        default_start,
+        holdout_split,
+        run_evaluation,
+    )
+    from dso_model.sim import load_preset, simulate
+
+    sim = simulate(
+        load_preset("small", seed=2, n_customers=60, months=4, **{"oracle.replications": 1})
+    )
+    settings = EvalSettings(horizon_months=1, profiles=False)
+    start = default_start(sim, settings.horizon_months)
+    ids = sim.portfolio.customers["customer_id"]
+    train_ids = pd.Index(ids[~ids.isin(holdout_split(ids, settings.holdout_share, settings.seed))])
+
+    def fit(cut, customers):
+        return TrainedPolicy(None, None, None, cut=cut, customers=customers)
+
+    assert fit(start, train_ids).fitted_for(start, train_ids)
+    for stale in (fit(start - pd.DateOffset(months=1), train_ids), fit(start, train_ids[1:])):
+        assert not stale.fitted_for(start, train_ids)
+        with pytest.raises(ValueError, match="not fitted before"):
+            run_evaluation(sim, PolicyConfig(), settings, trained=stale, log=lambda _: None)

@@ -87,12 +87,23 @@ def restrict_customers(portfolio: Portfolio, keep: pd.Index) -> Portfolio:
 
 @dataclass
 class TrainedPolicy:
-    """A fitted response model, category encoder and profile model, and facts about the fit."""
+    """A fitted response model, category encoder and profile model, and facts about the fit
+    (``cut``: fitted on what was known before it; ``customers``: the training customers)."""
 
     model: ResponseModel
     encoder: Any
     profiles: ProfileGroups | None
     info: dict[str, Any] = field(default_factory=dict)
+    cut: pd.Timestamp | None = None
+    customers: pd.Index | None = None
+
+    def fitted_for(self, cut: pd.Timestamp, customers: pd.Index) -> bool:
+        """Whether this was fitted before ``cut`` on exactly ``customers``."""
+        return (
+            self.cut == cut
+            and self.customers is not None
+            and self.customers.equals(pd.Index(customers))
+        )
 
     def policy(self, config: PolicyConfig, name: str = OURS) -> NextBestActionPolicy:
         return NextBestActionPolicy(self.model, config, self.profiles, self.encoder, name=name)
@@ -130,7 +141,9 @@ def train_policy(
         seed=settings.seed,
     ).fit(X, units, known.customers)
     groups = _train_profiles(known, cut, train_customers) if profiles else None
-    return TrainedPolicy(model, encoder, groups, dict(model.info_))
+    return TrainedPolicy(
+        model, encoder, groups, dict(model.info_), cut=cut, customers=pd.Index(train_customers)
+    )
 
 
 def _train_profiles(known: Portfolio, cut: pd.Timestamp, train_customers) -> ProfileGroups:
@@ -278,9 +291,15 @@ def run_evaluation(
     *,
     progress: bool = False,
     log=print,
+    trained: TrainedPolicy | None = None,
 ) -> PolicyEvaluation:
     """Fit on the training customers' history, roll every policy out on the held-out ones, and
-    check the off-policy estimates against roll-out truth."""
+    check the off-policy estimates against roll-out truth.
+
+    ``trained``: a :func:`train_policy` result already fitted with these ``config`` and
+    ``settings`` (before the evaluation's start, on its training customers), used instead of
+    fitting again; a fit for another start or other customers is refused.
+    """
     start = (
         pd.Timestamp(settings.start)
         if settings.start
@@ -290,15 +309,20 @@ def run_evaluation(
     holdout = holdout_split(customers, settings.holdout_share, settings.seed)
     train_ids = pd.Index(customers[~customers.isin(holdout)])
     policies = reference_policies(settings.policies)
-    trained = None
+    if trained is not None and not trained.fitted_for(start, train_ids):
+        raise ValueError(
+            f"the trained policy was not fitted before {start.date()} on the evaluation's "
+            f"{len(train_ids)} training customers"
+        )
     if OURS in settings.policies or settings.off_policy:
-        log(
-            f"fitting the response model and profiles on {len(train_ids)} customers before "
-            f"{start.date()}"
-        )
-        trained = train_policy(
-            simulation.portfolio, start, train_ids, config, settings, profiles=settings.profiles
-        )
+        if trained is None:
+            log(
+                f"fitting the response model and profiles on {len(train_ids)} customers before "
+                f"{start.date()}"
+            )
+            trained = train_policy(
+                simulation.portfolio, start, train_ids, config, settings, profiles=settings.profiles
+            )
         policies = {
             n: (trained.policy(config) if n == OURS else policies[n]) for n in settings.policies
         }
