@@ -53,7 +53,10 @@ def test_bundle_round_trip_predicts_like_the_model(tmp_path):
     _, model, X = small_case()
     bundle = small_bundle()
     loaded = load_bundle(bundle.save(tmp_path / "bundle"))
-    expected = model.predict(X)
+    expected = model.predict(X)  # fitted on one thread (n_jobs=1)
+    assert {m.get_params()["n_jobs"] for m in model.lightgbm_models()} == {1}
+    # The loaded bundle predicts on every core, with the same predictions.
+    assert {m.get_params()["n_jobs"] for m in loaded.delay_model.lightgbm_models()} == {-1}
     pd.testing.assert_frame_equal(loaded.predict_delays(X), expected, check_exact=True)
     assert loaded.manifest == json.loads(json.dumps(bundle.manifest))
     assert loaded.version == bundle.version and loaded.feature_names == list(X.columns)

@@ -171,6 +171,11 @@ class DelayModel(BaseEstimator):
             "days_late_median_hazard",
         ]
 
+    def lightgbm_models(self) -> list[Any]:
+        """The fitted LightGBM models of every part: hazard, late, quantiles and mean."""
+        models = [self.hazard_.booster_, self.late_.booster_, *self.quantile_.boosters_]
+        return models + ([self.mean_.booster_] if self.mean_ is not None else [])
+
     def predict(self, X: pd.DataFrame, hazard_cdf: np.ndarray | None = None) -> pd.DataFrame:
         """One row per invoice, same index as ``X``.
 

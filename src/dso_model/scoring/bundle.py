@@ -118,13 +118,20 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load_bundle(folder: str | os.PathLike[str], check: bool = True) -> ScoringBundle:
-    """Read a bundle folder; with ``check`` refuse one the installed code cannot use."""
+    """Read a bundle folder; with ``check`` refuse one the installed code cannot use.
+
+    A bundle scores batches: its delay model predicts on every core, whatever it was fitted with.
+    """
+    from dso_model.models.boosting import predict_on_every_core
+
     manifest = read_manifest(folder)
     if check:
         check_compatible(manifest)
     with open(Path(folder) / MODELS, "rb") as handle:
         models = pickle.load(handle)
     bundle = ScoringBundle(manifest, models)
+    if hasattr(models.get("delay"), "lightgbm_models"):
+        predict_on_every_core(models["delay"].lightgbm_models())
     if check:
         bundle.check()
     return bundle
