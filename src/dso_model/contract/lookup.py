@@ -56,6 +56,16 @@ def map_values(values: pd.Series, mapping: pd.Series, fill: float = np.nan) -> n
     return out
 
 
+def map_dates(values: pd.Series, mapping: pd.Series) -> np.ndarray:
+    """``values.map(mapping)`` for a uniquely indexed ``mapping`` of dates, as ``datetime64[ns]``
+    (NaT where a value is absent)."""
+    pos = positions_in(values, mapping.index)
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
+    hit = pos >= 0
+    out[hit] = mapping.to_numpy(dtype="datetime64[ns]")[pos[hit]]
+    return out
+
+
 def mapped_once(values: pd.Series, lookup) -> pd.Series:
     """``values.map(lookup)`` for a Python function ``lookup``, called once per distinct value."""
     return values.map({v: lookup(v) for v in pd.unique(values)})

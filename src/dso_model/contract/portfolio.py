@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import contains, map_values, positions_in
+from dso_model.contract.lookup import contains, map_dates, map_values, positions_in
 from dso_model.contract.schemas import validate_table
 from dso_model.contract.spec import AMOUNT_TOLERANCE, TABLES
 from dso_model.errors import DsoInputError
@@ -166,10 +166,7 @@ def invoice_status_as_of(
     settled = cum.to_numpy() >= due_amount - AMOUNT_TOLERANCE * np.maximum(1.0, due_amount)
     settle_date = pay.loc[settled].groupby("invoice_id")["payment_date"].min()
     inv["paid_amount"] = map_values(inv["invoice_id"], totals, fill=0.0)
-    at = positions_in(inv["invoice_id"], settle_date.index)
-    paid_date = np.full(len(inv), np.datetime64("NaT"), dtype="datetime64[ns]")
-    paid_date[at >= 0] = settle_date.to_numpy().astype("datetime64[ns]")[at[at >= 0]]
-    inv["paid_date"] = paid_date
+    inv["paid_date"] = map_dates(inv["invoice_id"], settle_date)
     written_off = np.zeros(len(inv), dtype=bool)
     if len(events):
         wo = events[(events["event_type"] == "write_off") & events["invoice_id"].notna()]

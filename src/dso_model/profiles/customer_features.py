@@ -448,43 +448,19 @@ def next_payment_days(
     """Days from each contact's day to the first payment on or after it (NaN: none).
 
     ``by="customer_id"``: any payment of the customer; ``by="invoice_id"``: a payment of the very
-    invoice the contact was about (contacts without an invoice get NaN).
+    invoice the contact was about (contacts without an invoice get NaN). The ids are those of a
+    :class:`NumberedBook` (whole numbers, NaN when missing).
     """
     left = contacts[contacts[by].notna()]
-    day = left["timestamp"].dt.normalize()
     right = pay[[by, "payment_date"]].dropna()
-    naive_dates = isinstance(day.dtype, np.dtype) and isinstance(
-        right["payment_date"].dtype, np.dtype
+    day = left["timestamp"].dt.normalize().to_numpy("datetime64[ns]").view(np.int64)
+    lag = _days_to_first_on_or_after(
+        left[by].to_numpy(np.int64),
+        day,
+        right[by].to_numpy(np.int64),
+        right["payment_date"].to_numpy("datetime64[ns]").view(np.int64),
     )
-    if naive_dates and _numbered(left[by]) and _numbered(right[by]):
-        lag = _days_to_first_on_or_after(
-            left[by].to_numpy(np.int64),
-            day.to_numpy("datetime64[ns]").view(np.int64),
-            right[by].to_numpy(np.int64),
-            right["payment_date"].to_numpy("datetime64[ns]").view(np.int64),
-        )
-        return pd.Series(lag, index=left.index).reindex(contacts.index)
-    left = left.assign(day=day, _key=left[by]).sort_values("day", kind="stable")
-    right = right.sort_values("payment_date", kind="stable")
-    right = right.assign(_key=right[by]).drop(columns=[by])
-    right = right.astype({"payment_date": left["day"].dtype})
-    merged = pd.merge_asof(
-        left[["day", "_key"]].reset_index(),
-        right,
-        left_on="day",
-        right_on="payment_date",
-        by="_key",
-        direction="forward",
-    ).set_index("index")
-    return ((merged["payment_date"] - merged["day"]) / DAY).reindex(contacts.index)
-
-
-def _numbered(ids: pd.Series) -> bool:
-    """Ids numbered by :func:`number_ids` (whole non-negative numbers below 2**31)."""
-    if not pd.api.types.is_float_dtype(ids.dtype) and not pd.api.types.is_integer_dtype(ids.dtype):
-        return False
-    values = ids.to_numpy(float)
-    return bool(((values >= 0) & (values < 2**31) & (values == np.floor(values))).all())
+    return pd.Series(lag, index=left.index).reindex(contacts.index)
 
 
 def _days_to_first_on_or_after(

@@ -201,11 +201,8 @@ def _fast_macro_f1(target: np.ndarray, predicted: np.ndarray, k: int = 3) -> flo
 def label_frequencies(scores: pd.DataFrame, labels: pd.DataFrame) -> tuple[float, float]:
     """Estimated share of the true cases that each proxy catches: the mean predicted probability
     over the rows where the proxy fired (``unwilling`` over the rows without stress signs)."""
-    known = labels["stress"].notna().to_numpy()
-    stress = labels["stress"].to_numpy()[known] == 1
-    unwilling = ~stress & (labels["unwilling"].to_numpy()[known] == 1)
-    p_stress = 1 - scores["ability_score"].to_numpy()[known]
-    p_unwilling = 1 - scores["willingness_score"].to_numpy()[known]
+    target, p_stress, p_unwilling = _proxy_targets(scores, labels)
+    stress, unwilling = target == 1, target == 2
     if not stress.any() or not unwilling.any():
         raise ValueError("a proxy outcome never occurs on the validation dates")
     return float(p_stress[stress].mean()), float(p_unwilling[unwilling].mean())

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import positions_in
+from dso_model.contract.lookup import map_dates
 from dso_model.contract.portfolio import Portfolio, effective_payments
 from dso_model.profiles.config import ProxyConfig
 from dso_model.profiles.customer_features import (
@@ -89,14 +89,6 @@ def exposure_invoices(
     return cand.assign(customer_id=cand["customer_id"].astype("str"))
 
 
-def dates_of(keys: pd.Series, dates: pd.Series) -> np.ndarray:
-    """``keys.map(dates)`` for dates indexed by unique ids (NaT where a key is absent)."""
-    pos = positions_in(keys, dates.index)
-    out = np.full(len(keys), np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[pos >= 0] = dates.to_numpy(dtype="datetime64[ns]")[pos[pos >= 0]]
-    return out
-
-
 def read_notices(portfolio: Portfolio) -> pd.DataFrame:
     """Notices about one invoice that the customer read: customer, invoice, the day it was read,
     the day the invoice was settled (NaT: not yet) and the day a dispute was first opened on it."""
@@ -112,8 +104,8 @@ def read_notices(portfolio: Portfolio) -> pd.DataFrame:
         {
             "customer_id": notices["customer_id"].astype("str").to_numpy(),
             "read_on": notices["timestamp"].dt.normalize().to_numpy(),
-            "settled_on": dates_of(notices["invoice_id"], invoices["paid_date"]),
-            "disputed_on": dates_of(notices["invoice_id"], first_dispute),
+            "settled_on": map_dates(notices["invoice_id"], invoices["paid_date"]),
+            "disputed_on": map_dates(notices["invoice_id"], first_dispute),
         }
     )
 
