@@ -43,7 +43,7 @@ def test_chunked_equals_whole(demo):
     _, X, _, model = demo
     whole = tree_contributions(model, X.iloc[:300])
     chunked = tree_contributions(model, X.iloc[:300], chunk_size=64)
-    np.testing.assert_allclose(whole.values.to_numpy(), chunked.values.to_numpy())
+    np.testing.assert_array_equal(whole.values.to_numpy(), chunked.values.to_numpy())
 
 
 def test_features_the_model_never_used_get_zero(demo):
@@ -120,20 +120,70 @@ def _with_missing_zero_and_repeats(X):
     return pd.concat([rows, rows.iloc[::3], nudged], ignore_index=True)
 
 
-def test_one_explanation_per_split_pattern_gives_the_very_same_values(demo):
-    from dso_model.explain.contributions import decision_patterns, distinct_contributions
+def _tree_by_tree(booster, rows):
+    """LightGBM's contributions of each iteration on every row, added up in tree order."""
+    total = np.zeros((len(rows), rows.shape[1] + 1))
+    for iteration in range(booster.current_iteration()):
+        total += booster.predict(
+            rows, pred_contrib=True, start_iteration=iteration, num_iteration=1, num_threads=1
+        )
+    return total
+
+
+def test_one_explanation_per_pattern_of_each_iteration_gives_the_very_same_values(demo):
+    from dso_model.explain.contributions import distinct_contributions
 
     _, X, _, model = demo
     booster = model.booster_
     rows = _with_missing_zero_and_repeats(X)
-    first, _ = decision_patterns(booster, rows)
-    assert len(first) < len(rows)
     ours = distinct_contributions(booster, rows, num_threads=1)
-    assert np.array_equal(ours, booster.predict(rows, pred_contrib=True, num_threads=1))
+    assert np.array_equal(ours, _tree_by_tree(booster, rows))
+    whole = booster.predict(rows, pred_contrib=True, num_threads=1)
+    np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
+
+
+def test_an_iteration_gives_every_row_the_values_of_its_stand_in(demo):
+    from dso_model.models.patterns import decision_patterns, iteration_patterns
+
+    _, X, _, model = demo
+    booster = model.booster_
+    rows = _with_missing_zero_and_repeats(X)
+    patterns = list(iteration_patterns(booster, rows))
+    assert len(patterns) == booster.current_iteration()
+    counts = [len(stand_in) for stand_in, _ in patterns]
+    whole = len(decision_patterns(booster, rows)[0])  # patterns over every split of the model
+    assert max(counts) <= whole and sum(counts) < 0.75 * whole * len(counts)
+    for iteration in (0, len(patterns) // 2, len(patterns) - 1):
+        stand_in, inverse = patterns[iteration]
+        assert np.array_equal(inverse[stand_in], np.arange(len(stand_in)))
+        one = {"start_iteration": iteration, "num_iteration": 1, "num_threads": 1}
+        for kind in ({"pred_contrib": True}, {"raw_score": True}):
+            assert np.array_equal(
+                booster.predict(rows.iloc[stand_in[inverse]], **kind, **one),
+                booster.predict(rows, **kind, **one),
+            )
+
+
+def test_multiclass_contributions_add_up_per_class():
+    import lightgbm as lgb
+
+    from dso_model.explain.contributions import distinct_contributions
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(600, 4)), columns=list("abcd"))
+    X.loc[::9, "b"] = np.nan
+    y = (X["a"] > 0).astype(int) + (X["c"] > 0.5).astype(int)
+    params = {"objective": "multiclass", "num_class": 3, "num_leaves": 7, "verbosity": -1}
+    booster = lgb.train(params | {"num_threads": 1}, lgb.Dataset(X, y), num_boost_round=15)
+    ours = distinct_contributions(booster, X, num_threads=1)
+    assert ours.shape == (len(X), 3 * (X.shape[1] + 1))
+    np.testing.assert_allclose(ours, booster.predict(X, pred_contrib=True), rtol=0, atol=1e-12)
+    raw = booster.predict(X, raw_score=True)
+    np.testing.assert_allclose(ours.reshape(len(X), 3, -1).sum(axis=2), raw, atol=1e-9)
 
 
 def test_every_row_explains_like_the_first_row_of_its_pattern(demo):
-    from dso_model.explain.contributions import decision_patterns
+    from dso_model.models.patterns import decision_patterns
 
     _, X, _, model = demo
     booster = model.booster_

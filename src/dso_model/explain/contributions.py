@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dso_model.models.patterns import decision_patterns
+from dso_model.models.patterns import iteration_patterns
 
 DELAY_PARTS = ("mean", "median", "late")
 
@@ -208,19 +208,45 @@ def _contrib_chunk(booster: Any, chunk: pd.DataFrame, num_threads: int) -> np.nd
 
 
 def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> np.ndarray:
-    """``booster.predict(X, pred_contrib=True)``, computed once per distinct decision pattern.
+    """``booster.predict(X, pred_contrib=True)``, computed iteration by iteration on one row per
+    split pattern of the iteration's trees.
 
-    TreeSHAP's arithmetic for a row depends only on the side of every split the row falls on, so
-    rows that fall on the same side of every split of the model get the very same values: each
-    pattern is explained once, on its first row, and the values are copied to the others.
+    TreeSHAP values add up over trees, and a tree's values for a row depend only on the side of
+    each of the tree's splits the row falls on: each iteration explains one row per pattern (a few
+    thousand, where a whole-model pattern count runs to hundreds of thousands), its values are
+    copied to the other rows of the pattern and added to the running total in tree order. The
+    total equals LightGBM's whole-model values up to rounding (LightGBM adds each leaf's share to
+    the running total, here each tree's sum is added): a few units in the last place.
     """
-    patterns = decision_patterns(booster, X)
+    patterns = iteration_patterns(booster, X)
     if patterns is None:
-        out = booster.predict(X, pred_contrib=True, **predict_kwargs)
-        return np.asarray(out, dtype=np.float64)
-    first, inverse = patterns
-    out = booster.predict(X.iloc[first], pred_contrib=True, **predict_kwargs)
-    return np.asarray(out, dtype=np.float64)[inverse]
+        return np.asarray(booster.predict(X, pred_contrib=True, **predict_kwargs), dtype=np.float64)
+    total = None
+    for iteration, (stand_in, inverse) in enumerate(patterns):
+        values = booster.predict(
+            X.iloc[stand_in],
+            pred_contrib=True,
+            start_iteration=iteration,
+            num_iteration=1,
+            **predict_kwargs,
+        )
+        total = _add_by_pattern(total, np.asarray(values, dtype=np.float64), inverse)
+    return total.T
+
+
+def _add_by_pattern(
+    total: np.ndarray | None, values: np.ndarray, inverse: np.ndarray
+) -> np.ndarray:
+    """``total`` (columns x rows) plus ``values[inverse]`` (one row per pattern), column by
+    column, skipping the columns the iteration leaves at zero."""
+    columns = np.ascontiguousarray(values.T)
+    if total is None:
+        total = np.zeros((columns.shape[0], len(inverse)))
+    row = np.empty(len(inverse))
+    for j in np.flatnonzero(np.any(columns != 0, axis=1)):
+        np.take(columns[j], inverse, out=row)
+        total[j] += row
+    return total
 
 
 def _expected_value(booster: Any, matrix: pd.DataFrame) -> float:
