@@ -120,13 +120,20 @@ def _with_missing_zero_and_repeats(X):
     return pd.concat([rows, rows.iloc[::3], nudged], ignore_index=True)
 
 
-def _tree_by_tree(booster, rows):
-    """LightGBM's contributions of each iteration on every row, added up in tree order."""
+def _block_by_block(booster, rows):
+    """LightGBM's contributions of each iteration on every row, summed in tree order within each
+    block of iterations, the blocks' sums added up in order."""
+    from dso_model.explain.contributions import ITERATIONS_PER_BLOCK
+
     total = np.zeros((len(rows), rows.shape[1] + 1))
-    for iteration in range(booster.current_iteration()):
-        total += booster.predict(
-            rows, pred_contrib=True, start_iteration=iteration, num_iteration=1, num_threads=1
-        )
+    n = booster.current_iteration()
+    for start in range(0, n, ITERATIONS_PER_BLOCK):
+        block = np.zeros_like(total)
+        for iteration in range(start, min(start + ITERATIONS_PER_BLOCK, n)):
+            block += booster.predict(
+                rows, pred_contrib=True, start_iteration=iteration, num_iteration=1, num_threads=1
+            )
+        total += block
     return total
 
 
@@ -137,30 +144,35 @@ def test_one_explanation_per_pattern_of_each_iteration_gives_the_very_same_value
     booster = model.booster_
     rows = _with_missing_zero_and_repeats(X)
     ours = distinct_contributions(booster, rows, num_threads=1)
-    assert np.array_equal(ours, _tree_by_tree(booster, rows))
+    assert np.array_equal(ours, _block_by_block(booster, rows))
     whole = booster.predict(rows, pred_contrib=True, num_threads=1)
     np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
+    alone = [distinct_contributions(booster, rows.iloc[[i]], num_threads=1)[0] for i in (0, 7, 99)]
+    assert np.array_equal(np.vstack(alone), ours[[0, 7, 99]]), "a row's values depend on others"
 
 
-def test_an_iteration_gives_every_row_the_values_of_its_stand_in(demo):
-    from dso_model.models.patterns import decision_patterns, iteration_patterns
+def test_a_run_of_iterations_gives_every_row_the_values_of_its_stand_in(demo):
+    from dso_model.models.patterns import TreePatterns, decision_patterns
 
     _, X, _, model = demo
     booster = model.booster_
     rows = _with_missing_zero_and_repeats(X)
-    patterns = list(iteration_patterns(booster, rows))
+    patterns = TreePatterns.of(booster, rows)
     assert len(patterns) == booster.current_iteration()
-    counts = [len(stand_in) for stand_in, _ in patterns]
+    counts = [len(patterns.over(range(i, i + 1))[0]) for i in range(len(patterns))]
     whole = len(decision_patterns(booster, rows)[0])  # patterns over every split of the model
     assert max(counts) <= whole and sum(counts) < 0.75 * whole * len(counts)
-    for iteration in (0, len(patterns) // 2, len(patterns) - 1):
-        stand_in, inverse = patterns[iteration]
+    subset = np.arange(0, len(rows), 3)
+    for run, among in ((range(0, 1), None), (range(29, 30), None), (range(10, 20), subset)):
+        stand_in, inverse = patterns.over(run, among)
+        part = rows if among is None else rows.iloc[among]
+        assert len(inverse) == len(part)
         assert np.array_equal(inverse[stand_in], np.arange(len(stand_in)))
-        one = {"start_iteration": iteration, "num_iteration": 1, "num_threads": 1}
+        one = {"start_iteration": run.start, "num_iteration": len(run), "num_threads": 1}
         for kind in ({"pred_contrib": True}, {"raw_score": True}):
             assert np.array_equal(
-                booster.predict(rows.iloc[stand_in[inverse]], **kind, **one),
-                booster.predict(rows, **kind, **one),
+                booster.predict(part.iloc[stand_in[inverse]], **kind, **one),
+                booster.predict(part, **kind, **one),
             )
 
 
@@ -197,3 +209,27 @@ def test_every_row_explains_like_the_first_row_of_its_pattern(demo):
     assert np.array_equal(
         booster.predict(stand_ins, num_threads=1), booster.predict(rows, num_threads=1)
     )
+
+
+def test_an_early_stopped_booster_is_explained_up_to_its_best_iteration():
+    import lightgbm as lgb
+
+    from dso_model.explain.contributions import distinct_contributions
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(800, 5)), columns=list("abcde"))
+    y = X["a"] * 2 + rng.normal(scale=2.0, size=len(X))
+    train, valid = lgb.Dataset(X.iloc[:500], y[:500]), lgb.Dataset(X.iloc[500:], y[500:])
+    params = {"objective": "regression", "num_leaves": 15, "verbosity": -1, "num_threads": 1}
+    booster = lgb.train(
+        params,
+        train,
+        300,
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(5, verbose=False)],
+        keep_training_booster=True,
+    )
+    assert 0 < booster.best_iteration < booster.current_iteration()
+    ours = distinct_contributions(booster, X, num_threads=1)
+    whole = booster.predict(X, pred_contrib=True, num_threads=1)
+    np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-12 * np.abs(whole).max())

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dso_model.models.patterns import iteration_patterns
+from dso_model.models.patterns import TreePatterns
 
 DELAY_PARTS = ("mean", "median", "late")
 
@@ -207,44 +207,55 @@ def _contrib_chunk(booster: Any, chunk: pd.DataFrame, num_threads: int) -> np.nd
     return distinct_contributions(booster, chunk, **kwargs)
 
 
+ITERATIONS_PER_BLOCK = 10  # fixed, so a row's values never depend on the other rows
+
+
 def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> np.ndarray:
     """``booster.predict(X, pred_contrib=True)``, computed iteration by iteration on one row per
-    split pattern of the iteration's trees.
+    pattern of the iteration's own splits.
 
     TreeSHAP values add up over trees, and a tree's values for a row depend only on the side of
-    each of the tree's splits the row falls on: each iteration explains one row per pattern (a few
-    thousand, where a whole-model pattern count runs to hundreds of thousands), its values are
-    copied to the other rows of the pattern and added to the running total in tree order. The
-    total equals LightGBM's whole-model values up to rounding (LightGBM adds each leaf's share to
-    the running total, here each tree's sum is added): a few units in the last place.
+    each of the tree's splits the row falls on (:class:`~dso_model.models.patterns.TreePatterns`):
+    each iteration explains one row per pattern (a few thousand, where a whole-model pattern
+    count runs to hundreds of thousands). Iterations go in blocks of ``ITERATIONS_PER_BLOCK``: a
+    block's values are summed, in tree order, per pattern over the block's splits, then copied to
+    every row of the pattern and added to the running total. The total equals LightGBM's
+    whole-model values up to rounding (LightGBM adds each leaf's share to the running total),
+    a few units in the last place, and does not depend on which other rows are explained with it.
     """
-    patterns = iteration_patterns(booster, X)
+    patterns = TreePatterns.of(booster, X)
     if patterns is None:
         return np.asarray(booster.predict(X, pred_contrib=True, **predict_kwargs), dtype=np.float64)
     total = None
-    for iteration, (stand_in, inverse) in enumerate(patterns):
-        values = booster.predict(
-            X.iloc[stand_in],
-            pred_contrib=True,
-            start_iteration=iteration,
-            num_iteration=1,
-            **predict_kwargs,
-        )
-        total = _add_by_pattern(total, np.asarray(values, dtype=np.float64), inverse)
+    for start in range(0, len(patterns), ITERATIONS_PER_BLOCK):
+        block = range(start, min(start + ITERATIONS_PER_BLOCK, len(patterns)))
+        rows, row_pattern = patterns.over(block)
+        block_values = None
+        for iteration in block:
+            stand_in, pattern = patterns.over(range(iteration, iteration + 1), rows)
+            values = booster.predict(
+                X.iloc[rows[stand_in]],
+                pred_contrib=True,
+                start_iteration=iteration,
+                num_iteration=1,
+                **predict_kwargs,
+            )
+            block_values = _add_by_pattern(block_values, np.asarray(values, np.float64).T, pattern)
+        total = _add_by_pattern(total, block_values, row_pattern)
     return total.T
 
 
 def _add_by_pattern(
     total: np.ndarray | None, values: np.ndarray, inverse: np.ndarray
 ) -> np.ndarray:
-    """``total`` (columns x rows) plus ``values[inverse]`` (one row per pattern), column by
-    column, skipping the columns the iteration leaves at zero."""
-    columns = np.ascontiguousarray(values.T)
+    """``total`` plus ``values[:, inverse]`` (columns x rows; ``values`` has one column per
+    pattern), row by row, skipping the rows of ``values`` that are all zero."""
+    values = np.ascontiguousarray(values)
     if total is None:
-        total = np.zeros((columns.shape[0], len(inverse)))
+        total = np.zeros((values.shape[0], len(inverse)))
     row = np.empty(len(inverse))
-    for j in np.flatnonzero(np.any(columns != 0, axis=1)):
-        np.take(columns[j], inverse, out=row)
+    for j in np.flatnonzero(np.any(values != 0, axis=1)):
+        np.take(values[j], inverse, out=row)
         total[j] += row
     return total
 

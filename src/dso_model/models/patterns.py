@@ -3,14 +3,13 @@
 A tree model's output for a row (its prediction, and its TreeSHAP contributions) depends only on
 the side of every split the row falls on, so rows of one pattern get the very same values, bit for
 bit: scoring the first row of each pattern and copying its values to the others is exact. The
-same holds tree by tree (:func:`iteration_patterns`): over one iteration's few dozen splits a
+same holds tree by tree (:class:`TreePatterns`): over one iteration's few dozen splits a
 million rows fall into a few thousand patterns, which is what makes TreeSHAP on every open invoice
 affordable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -45,60 +44,73 @@ def column_patterns(
     return inverse
 
 
-def iteration_patterns(
-    booster: Any, X: pd.DataFrame
-) -> Iterator[tuple[np.ndarray, np.ndarray]] | None:
-    """For each boosting iteration in turn (the trees of one iteration: one per class), a row
-    standing for each distinct pattern over that iteration's splits and each row's pattern number.
+class TreePatterns:
+    """Rows' patterns over the splits of any run of a model's boosting iterations.
 
     A tree's output for a row depends only on the side of each of the tree's own splits the row
-    falls on, so the rows of one pattern get the very same values from that iteration's trees. A
-    tree has a few dozen splits where the whole model has thousands: a million rows fall into
-    thousands of patterns per iteration even where they fall into hundreds of thousands over the
-    whole model. None when the patterns cannot be read safely (non-numeric columns, categorical
-    splits).
+    falls on, so the rows of one pattern over some iterations' splits get the very same values
+    from those iterations' trees. A tree has a few dozen splits where the whole model has
+    thousands: a million rows fall into thousands of patterns per iteration even where they fall
+    into hundreds of thousands over the whole model. Each row's key over every split of the model
+    is computed once (:meth:`of`); patterns over fewer splits coarsen those keys.
     """
-    if not len(X) or X.shape[1] < booster.num_feature() or not _numeric(X):
-        return None
-    trees = booster.dump_model()["tree_info"]
-    per_iteration = max(booster.num_model_per_iteration(), 1)
-    iterations = []
-    for start in range(0, len(trees), per_iteration):
+
+    def __init__(self, iterations: list[dict[int, list]], matrix: np.ndarray) -> None:
+        self.iterations = iterations
+        self.edges = {
+            f: _edges(np.concatenate([p[f] for p in iterations if f in p]))
+            for f in sorted({f for points in iterations for f in points})
+        }
+        self.keys = {f: _keys_on(e, matrix[:, f]) + 1 for f, e in self.edges.items()}  # 0: NaN
+        self.n_rows = len(matrix)
+
+    @classmethod
+    def of(cls, booster: Any, X: pd.DataFrame) -> TreePatterns | None:
+        """The patterns of ``X``'s rows (columns in the booster's feature order); None when they
+        cannot be read safely (non-numeric columns, categorical splits) or ``X`` is empty."""
+        if not len(X) or X.shape[1] < booster.num_feature() or not _numeric(X):
+            return None
+        trees = booster.dump_model()["tree_info"]
+        per_iteration = max(booster.num_model_per_iteration(), 1)
+        iterations = []
+        for start in range(0, len(trees), per_iteration):
+            points: dict[int, list] = {}
+            for tree in trees[start : start + per_iteration]:
+                if not _add_split_points(tree["tree_structure"], points):
+                    return None
+            iterations.append(points)
+        return cls(iterations, X.to_numpy(np.float64))
+
+    def __len__(self) -> int:
+        """The number of boosting iterations."""
+        return len(self.iterations)
+
+    def over(
+        self, iterations: range, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Over the splits of ``iterations``: a row standing for each pattern and each row's
+        pattern number, for the rows ``rows`` (positions; all rows by default). Stand-ins are
+        positions among those rows."""
         points: dict[int, list] = {}
-        for tree in trees[start : start + per_iteration]:
-            if not _add_split_points(tree["tree_structure"], points):
-                return None
-        iterations.append(points)
-    matrix = X.to_numpy(np.float64)
-    edges = {
-        f: _edges(np.concatenate([p[f] for p in iterations if f in p]))
-        for f in _features(iterations)
-    }
-    keys = {f: _keys_on(e, matrix[:, f]) + 1 for f, e in edges.items()}  # 0: missing
-    return (_local_patterns(points, edges, keys, len(X)) for points in iterations)
-
-
-def _features(iterations: list[dict[int, list]]) -> list[int]:
-    return sorted({f for points in iterations for f in points})
-
-
-def _local_patterns(
-    points: dict[int, list], edges: dict[int, np.ndarray], keys: dict[int, np.ndarray], n: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Stand-in rows and pattern numbers over the splits ``points``, from the rows' keys over
-    every split of the model (coarsened to these splits' edges, then combined exactly)."""
-    code, capacity = np.zeros(n, dtype=np.int64), 1
-    for feature in sorted(points):
-        lookup, radix = _coarsening(edges[feature], _edges(points[feature]))
-        if capacity * radix >= 2**62:
-            code, uniques = pd.factorize(code)
-            capacity = len(uniques)
-        code = code * radix + lookup[keys[feature]]
-        capacity *= radix
-    inverse, uniques = pd.factorize(code)
-    stand_in = np.empty(len(uniques), dtype=np.int64)
-    stand_in[inverse] = np.arange(n)  # any row of a pattern stands for it
-    return stand_in, inverse
+        for i in iterations:
+            for feature, thresholds in self.iterations[i].items():
+                points.setdefault(feature, []).extend(thresholds)
+        n = self.n_rows if rows is None else len(rows)
+        code, capacity, part = np.zeros(n, dtype=np.int64), 1, np.empty(n, dtype=np.int64)
+        for feature in sorted(points):
+            lookup, radix = _coarsening(self.edges[feature], _edges(points[feature]))
+            if capacity * radix >= 2**62:
+                code, uniques = pd.factorize(code)
+                capacity = len(uniques)
+            keys = self.keys[feature] if rows is None else self.keys[feature][rows]
+            np.take(lookup, keys, out=part)
+            code *= radix
+            code += part
+            capacity *= radix
+        inverse, uniques = pd.factorize(code)
+        stand_in = np.empty(len(uniques), dtype=np.int64)
+        stand_in[inverse] = np.arange(n)  # any row of a pattern stands for it
+        return stand_in, inverse
 
 
 def _coarsening(edges: np.ndarray, subset: np.ndarray) -> tuple[np.ndarray, int]:
