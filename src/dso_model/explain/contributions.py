@@ -234,7 +234,7 @@ def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> n
         for iteration in block:
             stand_in, pattern = patterns.over(range(iteration, iteration + 1), rows)
             values = booster.predict(
-                X.iloc[rows[stand_in]],
+                patterns.matrix[rows[stand_in]],
                 pred_contrib=True,
                 start_iteration=iteration,
                 num_iteration=1,

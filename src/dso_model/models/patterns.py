@@ -57,6 +57,7 @@ class TreePatterns:
 
     def __init__(self, iterations: list[dict[int, list]], matrix: np.ndarray) -> None:
         self.iterations = iterations
+        self.matrix = matrix  # the rows, as float64 in the booster's feature order
         self.edges = {
             f: _edges(np.concatenate([p[f] for p in iterations if f in p]))
             for f in sorted({f for points in iterations for f in points})
