@@ -151,6 +151,19 @@ def test_one_explanation_per_pattern_of_each_iteration_gives_the_very_same_value
     assert np.array_equal(np.vstack(alone), ours[[0, 7, 99]]), "a row's values depend on others"
 
 
+def test_patterns_or_rows_give_the_same_values(demo, monkeypatch):
+    import dso_model.explain.contributions as contributions
+
+    _, X, _, model = demo
+    rows = _with_missing_zero_and_repeats(X)
+    results = []
+    for share in (0.0, 0.5, 1.0):  # rows always, patterns when they halve the work, always
+        monkeypatch.setattr(contributions, "MAX_PATTERN_SHARE", share)
+        results.append(contributions.distinct_contributions(model.booster_, rows, num_threads=1))
+    assert np.array_equal(results[0], results[1]) and np.array_equal(results[0], results[2])
+    assert np.array_equal(results[0], _block_by_block(model.booster_, rows))
+
+
 def test_a_run_of_iterations_gives_every_row_the_values_of_its_stand_in(demo):
     from dso_model.models.patterns import TreePatterns, decision_patterns
 
@@ -232,4 +245,28 @@ def test_an_early_stopped_booster_is_explained_up_to_its_best_iteration():
     assert 0 < booster.best_iteration < booster.current_iteration()
     ours = distinct_contributions(booster, X, num_threads=1)
     whole = booster.predict(X, pred_contrib=True, num_threads=1)
+    np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-12 * np.abs(whole).max())
+
+
+def test_category_splits_are_read_by_exact_value():
+    import lightgbm as lgb
+
+    from dso_model.explain.contributions import distinct_contributions
+    from dso_model.models.patterns import TreePatterns
+
+    _, X, y = make_explain_dataset(1500, seed=9)
+    X = X.astype("float64")
+    X.loc[X.index[::13], "attr_segment"] = np.nan
+    X.loc[X.index[::17], "attr_country"] = -1.0  # LightGBM reads negative categories as missing
+    y = y + 8.0 * (X["attr_country"] % 3 == 1) - 6.0 * (X["attr_segment"] == 0)
+    params = {"objective": "regression", "num_leaves": 7, "verbosity": -1, "num_threads": 1}
+    data = lgb.Dataset(X, y, categorical_feature=["attr_segment", "attr_country"])
+    booster = lgb.train(params | {"min_data_per_group": 5, "cat_smooth": 1}, data, 40)
+    names = booster.feature_name()
+    category_split = {names[f] for f in TreePatterns.of(booster, X).categorical}
+    assert category_split and category_split <= {"attr_segment", "attr_country"}
+    rows = pd.concat([X, X.iloc[::4]], ignore_index=True)
+    ours = distinct_contributions(booster, rows, num_threads=1)
+    assert np.array_equal(ours, _block_by_block(booster, rows))
+    whole = booster.predict(rows, pred_contrib=True, num_threads=1)
     np.testing.assert_allclose(ours, whole, rtol=0, atol=1e-12 * np.abs(whole).max())

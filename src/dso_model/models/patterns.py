@@ -55,32 +55,43 @@ class TreePatterns:
     is computed once (:meth:`of`); patterns over fewer splits coarsen those keys.
     """
 
-    def __init__(self, iterations: list[dict[int, list]], matrix: np.ndarray) -> None:
+    def __init__(
+        self,
+        iterations: list[dict[int, list]],
+        matrix: np.ndarray,
+        categorical: frozenset[int] = frozenset(),
+    ) -> None:
         self.iterations = iterations
         self.matrix = matrix  # the rows, as float64 in the booster's feature order
+        self.categorical = categorical  # features split on categories: keyed by exact value
+        features = sorted({f for points in iterations for f in points})
         self.edges = {
             f: _edges(np.concatenate([p[f] for p in iterations if f in p]))
-            for f in sorted({f for points in iterations for f in points})
+            for f in features
+            if f not in categorical
         }
         self.keys = {f: _keys_on(e, matrix[:, f]) + 1 for f, e in self.edges.items()}  # 0: NaN
+        self.sizes = {}  # keys per categorical feature
+        for f in sorted(categorical):
+            codes, values = pd.factorize(matrix[:, f])
+            self.keys[f], self.sizes[f] = codes + 1, len(values) + 1  # 0: NaN
         self.n_rows = len(matrix)
 
     @classmethod
     def of(cls, booster: Any, X: pd.DataFrame) -> TreePatterns | None:
         """The patterns of ``X``'s rows (columns in the booster's feature order); None when they
-        cannot be read safely (non-numeric columns, categorical splits) or ``X`` is empty."""
+        cannot be read safely (non-numeric columns) or ``X`` is empty."""
         if not len(X) or X.shape[1] < booster.num_feature() or not _numeric(X):
             return None
         trees = booster.dump_model()["tree_info"]
         per_iteration = max(booster.num_model_per_iteration(), 1)
-        iterations = []
+        iterations, categorical = [], set()
         for start in range(0, len(trees), per_iteration):
             points: dict[int, list] = {}
             for tree in trees[start : start + per_iteration]:
-                if not _add_split_points(tree["tree_structure"], points):
-                    return None
+                _add_splits(tree["tree_structure"], points, categorical)
             iterations.append(points)
-        return cls(iterations, X.to_numpy(np.float64))
+        return cls(iterations, X.to_numpy(np.float64), frozenset(categorical))
 
     def __len__(self) -> int:
         """The number of boosting iterations."""
@@ -99,12 +110,16 @@ class TreePatterns:
         n = self.n_rows if rows is None else len(rows)
         code, capacity, part = np.zeros(n, dtype=np.int64), 1, np.empty(n, dtype=np.int64)
         for feature in sorted(points):
-            lookup, radix = _coarsening(self.edges[feature], _edges(points[feature]))
+            keys = self.keys[feature] if rows is None else self.keys[feature][rows]
+            if feature in self.categorical:
+                radix = self.sizes[feature]
+                part[:] = keys
+            else:
+                lookup, radix = _coarsening(self.edges[feature], _edges(points[feature]))
+                np.take(lookup, keys, out=part)
             if capacity * radix >= 2**62:
                 code, uniques = pd.factorize(code)
                 capacity = len(uniques)
-            keys = self.keys[feature] if rows is None else self.keys[feature][rows]
-            np.take(lookup, keys, out=part)
             code *= radix
             code += part
             capacity *= radix
@@ -112,6 +127,22 @@ class TreePatterns:
         stand_in = np.empty(len(uniques), dtype=np.int64)
         stand_in[inverse] = np.arange(n)  # any row of a pattern stands for it
         return stand_in, inverse
+
+
+def _add_splits(root: dict, points: dict[int, list], categorical: set[int]) -> None:
+    """Add one tree's numerical thresholds to ``points`` and its category-split features to
+    ``categorical`` (each split feature gets an entry in ``points``)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if "split_feature" not in node:
+            continue
+        thresholds = points.setdefault(int(node["split_feature"]), [])
+        if node.get("decision_type", "<=") == "<=":
+            thresholds.append(float(node["threshold"]))
+        else:
+            categorical.add(int(node["split_feature"]))
+        stack += [node["left_child"], node["right_child"]]
 
 
 def _coarsening(edges: np.ndarray, subset: np.ndarray) -> tuple[np.ndarray, int]:
