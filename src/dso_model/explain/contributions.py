@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dso_model.models.patterns import decision_patterns
+from dso_model.models.patterns import TreePatterns
 
 DELAY_PARTS = ("mean", "median", "late")
 
@@ -207,20 +207,79 @@ def _contrib_chunk(booster: Any, chunk: pd.DataFrame, num_threads: int) -> np.nd
     return distinct_contributions(booster, chunk, **kwargs)
 
 
-def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> np.ndarray:
-    """``booster.predict(X, pred_contrib=True)``, computed once per distinct decision pattern.
+ITERATIONS_PER_BLOCK = 10  # fixed: it sets the order of the additions
+MAX_PATTERN_SHARE = 0.5  # patterns for more than this share of the rows: explain the rows
 
-    TreeSHAP's arithmetic for a row depends only on the side of every split the row falls on, so
-    rows that fall on the same side of every split of the model get the very same values: each
-    pattern is explained once, on its first row, and the values are copied to the others.
+
+def distinct_contributions(booster: Any, X: pd.DataFrame, **predict_kwargs) -> np.ndarray:
+    """``booster.predict(X, pred_contrib=True)``, computed iteration by iteration on one row per
+    pattern of the iteration's own splits.
+
+    TreeSHAP values add up over trees, and a tree's values for a row depend only on the side of
+    each of the tree's splits the row falls on (:class:`~dso_model.models.patterns.TreePatterns`):
+    an iteration explains one row per pattern of its splits, often a few thousand where the rows
+    fall into hundreds of thousands of patterns over the whole model. Iterations go in blocks of
+    ``ITERATIONS_PER_BLOCK``: the iterations' values are summed in tree order per pattern of the
+    block's splits, then copied to every row of the pattern and added to the running total.
+    Where patterns would not save much (large trees, many distinct rows) the rows themselves
+    are explained, in the same order: either way a row gets the same values, whatever other rows
+    are explained with it. They equal LightGBM's whole-model values up to rounding (LightGBM
+    adds each leaf's share to the running total): a few units in the last place.
     """
-    patterns = decision_patterns(booster, X)
+    patterns = TreePatterns.of(booster, X)
     if patterns is None:
-        out = booster.predict(X, pred_contrib=True, **predict_kwargs)
-        return np.asarray(out, dtype=np.float64)
-    first, inverse = patterns
-    out = booster.predict(X.iloc[first], pred_contrib=True, **predict_kwargs)
-    return np.asarray(out, dtype=np.float64)[inverse]
+        return np.asarray(booster.predict(X, pred_contrib=True, **predict_kwargs), dtype=np.float64)
+    total = None
+    for start in range(0, len(patterns), ITERATIONS_PER_BLOCK):
+        block = range(start, min(start + ITERATIONS_PER_BLOCK, len(patterns)))
+        rows, row_pattern = _worth_it(*patterns.over(block))
+        block_values = None
+        for iteration in block:
+            stand_in, pattern = _worth_it(*patterns.over(range(iteration, iteration + 1), rows))
+            explained = _chosen(rows, stand_in)
+            values = booster.predict(
+                patterns.matrix if explained is None else patterns.matrix[explained],
+                pred_contrib=True,
+                start_iteration=iteration,
+                num_iteration=1,
+                **predict_kwargs,
+            )
+            block_values = _add_by_pattern(block_values, np.asarray(values, np.float64).T, pattern)
+        total = _add_by_pattern(total, block_values, row_pattern)
+    return total.T
+
+
+def _worth_it(stand_in: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    """The patterns, or ``(None, None)`` when there are nearly as many as rows."""
+    if len(stand_in) > MAX_PATTERN_SHARE * len(inverse):
+        return None, None
+    return stand_in, inverse
+
+
+def _chosen(rows: np.ndarray | None, stand_in: np.ndarray | None) -> np.ndarray | None:
+    """Positions of the rows to explain (``stand_in`` among ``rows``); None for all rows."""
+    if stand_in is None:
+        return rows
+    return stand_in if rows is None else rows[stand_in]
+
+
+def _add_by_pattern(
+    total: np.ndarray | None, values: np.ndarray, inverse: np.ndarray | None
+) -> np.ndarray:
+    """``total`` plus ``values[:, inverse]`` (columns x rows; ``values`` has one column per
+    pattern, or per row when ``inverse`` is None), row by row, skipping rows of zeros."""
+    values = np.ascontiguousarray(values)
+    n = values.shape[1] if inverse is None else len(inverse)
+    if total is None:
+        total = np.zeros((values.shape[0], n))
+    row = np.empty(n)
+    for j in np.flatnonzero(np.any(values != 0, axis=1)):
+        if inverse is None:
+            total[j] += values[j]
+        else:
+            np.take(values[j], inverse, out=row)
+            total[j] += row
+    return total
 
 
 def _expected_value(booster: Any, matrix: pd.DataFrame) -> float:

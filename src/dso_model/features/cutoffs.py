@@ -6,6 +6,7 @@ means the start of that day, so anything dated on the cut-off day itself is not 
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dso_model.errors import DsoInputError
@@ -49,16 +50,19 @@ def scoring_cutoffs(invoices, as_of: str | pd.Timestamp) -> pd.DataFrame:
         known = invoices.snapshot(t).invoices
         open_ = known[known["status"].isin(["open", "partially_paid"])]
     else:
-        paid = (
-            pd.to_datetime(invoices["paid_date"])
-            if "paid_date" in invoices
-            else pd.Series(pd.NaT, index=invoices.index)
-        )
-        status = (
-            invoices["status"] if "status" in invoices else pd.Series("open", index=invoices.index)
-        )
-        keep = (
-            (pd.to_datetime(invoices["issue_date"]) < t) & ~(paid < t) & (status != "written_off")
-        )
-        open_ = invoices[keep]
+        open_ = invoices[open_at(invoices, t)]
     return pd.DataFrame({"invoice_id": open_["invoice_id"].to_numpy(), "cutoff": t})
+
+
+def open_at(invoices: pd.DataFrame, as_of: str | pd.Timestamp) -> np.ndarray:
+    """Which rows of a bare invoices table are open at ``as_of``: issued before it, not paid
+    before it (by their paid date) and not written off."""
+    t = pd.Timestamp(as_of)
+    paid = (
+        pd.to_datetime(invoices["paid_date"])
+        if "paid_date" in invoices
+        else pd.Series(pd.NaT, index=invoices.index)
+    )
+    status = invoices["status"] if "status" in invoices else pd.Series("open", index=invoices.index)
+    keep = (pd.to_datetime(invoices["issue_date"]) < t) & ~(paid < t) & (status != "written_off")
+    return keep.to_numpy(dtype=bool)

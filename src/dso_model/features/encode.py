@@ -77,6 +77,20 @@ def _first_second(frame: pd.DataFrame, column: str) -> int | None:
 
 CODE = "_code"  # codes resolved while splitting by customer, carried to the block's encoder
 
+# What the encoders read of a block's tables once the block's codes travel in ``CODE`` (the
+# customers of a block are a plain slice, taken whole): other columns stay behind when a
+# portfolio is cut into blocks.
+BLOCK_COLUMNS: dict[str, tuple[str, ...]] = {
+    "invoices": (
+        "invoice_id", "issue_date", "due_date", "paid_date", "amount", "terms_days", "currency",
+    ),
+    "payments": ("payment_date", "amount"),
+    "contacts": ("invoice_id", "timestamp", "channel", "outcome"),
+    "events": (
+        "invoice_id", "timestamp", "event_type", "channel", "sentiment", "value",
+    ),
+}  # fmt: skip
+
 
 @dataclass
 class Coded:
@@ -303,16 +317,16 @@ def split_by_customer(
     cut_inv = known(positions_of(cutoffs["invoice_id"], invoice_ids), "cutoffs")
     cut_block, cut_local = inv_block[cut_inv], inv_local[cut_inv]
     slicers = {name: row_slicer(block, nblocks) for name, (block, _) in codes.items()}
+    read = {name: columns_read(getattr(portfolio, name), name) for name in codes}
     cut_slicer = row_slicer(cut_block, nblocks)
     for b in range(nblocks):
         tables = {}
         for name, (_, local) in codes.items():
             rows = slicers[name](b)
+            frame = getattr(portfolio, name)
+            read = [c for c in BLOCK_COLUMNS[name] if c in frame]
             tables[name] = (
-                getattr(portfolio, name)
-                .take(rows)
-                .reset_index(drop=True)
-                .assign(**{CODE: local[rows]})
+                frame[read].take(rows).reset_index(drop=True).assign(**{CODE: local[rows]})
             )
         tables["customers"] = customers.iloc[b * size : (b + 1) * size].reset_index(drop=True)
         rows = cut_slicer(b)
@@ -320,6 +334,11 @@ def split_by_customer(
             replace(portfolio, **tables),
             cutoffs.take(rows).reset_index(drop=True).assign(**{CODE: cut_local[rows]}),
         )
+
+
+def columns_read(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """The columns of ``frame`` a block's encoder reads (see ``BLOCK_COLUMNS``)."""
+    return frame[[c for c in BLOCK_COLUMNS[table] if c in frame]]
 
 
 def known(codes: np.ndarray, table: str) -> np.ndarray:

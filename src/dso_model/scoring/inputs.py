@@ -52,14 +52,13 @@ def point_in_time(portfolio, as_of: pd.Timestamp):
 def open_book(snapshot, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per invoice open at ``as_of`` (open or partially paid), with what is still owed.
 
-    Which invoices are open is decided by the feature package's scoring cut-offs; rows keep the
-    invoice table's order and the index is a plain range.
+    Which invoices are open is decided as for the feature package's scoring cut-offs; rows keep
+    the invoice table's order and the index is a plain range.
     """
-    from dso_model.features import scoring_cutoffs
+    from dso_model.features.cutoffs import open_at
 
-    open_ids = scoring_cutoffs(snapshot.invoices, as_of)["invoice_id"]
     inv = snapshot.invoices
-    book = inv.loc[inv["invoice_id"].isin(open_ids).to_numpy()]
+    book = inv.loc[open_at(inv, as_of)]
     outstanding = np.clip(
         book["amount"].to_numpy(float) - book["paid_amount"].to_numpy(float), 0.0, None
     )
