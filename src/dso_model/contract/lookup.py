@@ -69,3 +69,20 @@ def map_dates(values: pd.Series, mapping: pd.Series) -> np.ndarray:
 def mapped_once(values: pd.Series, lookup) -> pd.Series:
     """``values.map(lookup)`` for a Python function ``lookup``, called once per distinct value."""
     return values.map({v: lookup(v) for v in pd.unique(values)})
+
+
+def values_of(values: pd.Series, mapping: dict, fill: float = np.nan) -> np.ndarray:
+    """``values.map(mapping).fillna(fill)`` as a float array, looked up once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    table = np.array([mapping.get(v, np.nan) for v in uniques], dtype=float)
+    table[np.isnan(table)] = fill
+    return table[codes]
+
+
+def first_appearances(codes: np.ndarray) -> np.ndarray:
+    """The first position of each code, in code order, for codes numbered in order of first
+    appearance (``pd.factorize``'s, without missing values); found in one pass, no sort."""
+    codes = np.asarray(codes)
+    if not len(codes):
+        return np.empty(0, dtype=np.int64)
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)

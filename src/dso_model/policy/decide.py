@@ -26,7 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import contains, mapped_once, positions_in
+from dso_model.contract.lookup import (
+    contains,
+    first_appearances,
+    positions_in,
+    values_of,
+)
 from dso_model.contract.spec import CHANNELS, TEMPLATES
 from dso_model.models.patterns import first_rows
 from dso_model.policy.config import GroupStrategy, PolicyConfig
@@ -71,18 +76,39 @@ def candidate_slots(inputs: DecisionInputs, config: PolicyConfig) -> pd.DataFram
     """One row per open invoice and allowed send day, with template and tone: the days after due
     in [as_of, until), and every day from as_of up to due (see the module's note on timing)."""
     inv = inputs.invoices.copy()
-    group = inv["customer_id"].map(inputs.groups).astype(object)
-    inv["group"] = group.where(group.notna(), config.default_group).astype(str)
-    inv.loc[~inv["group"].isin(list(config.groups)), "group"] = config.default_group
+    inv["group"] = _groups_of(inv["customer_id"], inputs.groups, config)
     sent, sent_early = _contacts_per_invoice(inputs.contacts, inv)
     inv["sent"], inv["sent_early"] = sent, sent_early
-    parts = [
-        _slots_of_group(inv[inv["group"] == g], g, s, inputs) for g, s in config.groups.items()
-    ]
-    parts = [p for p in parts if len(p)]
+    parts = [_slots_of_group(inv, g, s, inputs) for g, s in config.groups.items()]
+    parts = [p for p in parts if len(p[0])]
     if not parts:
         return pd.DataFrame(columns=[*inv.columns, "offset", "send_date", "template", "tone"])
-    return pd.concat(parts, ignore_index=True)
+    rows, offset, template = (np.concatenate(part) for part in zip(*parts, strict=True))
+    slots = inv.take(rows).reset_index(drop=True)
+    slots["offset"] = offset
+    slots["send_date"] = slots["due_date"] + pd.to_timedelta(offset, unit="D")
+    code, templates = pd.factorize(template)
+    slots["template"] = _text_column(code, templates)
+    slots["tone"] = _text_column(code, [TEMPLATES[t][1] for t in templates])
+    return slots
+
+
+def _groups_of(customer_ids: pd.Series, groups: pd.Series, config: PolicyConfig) -> pd.Series:
+    """Each invoice's group: its customer's, else the default group (also for a group without
+    a strategy)."""
+    code, names = pd.factorize(groups, use_na_sentinel=False)
+    names = [str(name) if pd.notna(name) else config.default_group for name in names]
+    names = [name if name in config.groups else config.default_group for name in names]
+    position = positions_in(customer_ids, groups.index)
+    row_code = np.append(code, len(names))[position]  # -1 (unknown customer): the default
+    return _text_column(row_code, [*names, config.default_group], customer_ids.index)
+
+
+def _text_column(codes: np.ndarray, texts, index=None) -> pd.Series:
+    """``texts[codes]`` as a text column, each of ``texts`` converted once."""
+    return pd.Series(
+        pd.array(np.asarray(texts, dtype=object), dtype="str").take(codes), index=index
+    )
 
 
 def _contacts_per_invoice(contacts: pd.DataFrame, inv: pd.DataFrame):
@@ -100,23 +126,28 @@ def _contacts_per_invoice(contacts: pd.DataFrame, inv: pd.DataFrame):
     return sent, sent_early
 
 
-def _slots_of_group(inv: pd.DataFrame, group: str, strategy: GroupStrategy, inputs) -> pd.DataFrame:
-    inv = inv[inv["sent"] < strategy.max_contacts_per_invoice]
-    if not len(inv) or not strategy.offsets:
-        return inv.iloc[:0]
+def _slots_of_group(inv: pd.DataFrame, group: str, strategy: GroupStrategy, inputs):
+    """The group's slots as (row of ``inv``, offset, template) arrays, by row then offset."""
+    mine = (inv["group"] == group).to_numpy() & (inv["sent"] < strategy.max_contacts_per_invoice)
+    rows = np.flatnonzero(mine)
     offsets = np.asarray(strategy.offsets)
-    rows = inv.loc[inv.index.repeat(len(offsets))].reset_index(drop=True)
-    rows["offset"] = np.tile(offsets, len(inv))
-    rows["send_date"] = rows["due_date"] + pd.to_timedelta(rows["offset"], unit="D")
-    in_window = rows["send_date"] < inputs.until
-    rows = rows[(rows["send_date"] >= inputs.as_of) & (in_window | (rows["offset"] <= 0))]
-    rows = rows[(rows["offset"] > 0) | (rows["sent_early"] < strategy.max_pre_due_contacts)]
-    rows["template"] = pd.Series(phase_of(rows["offset"].to_numpy()), index=rows.index).map(
-        strategy.templates
-    )
-    rows = rows[rows["template"].notna()].copy()
-    rows["tone"] = mapped_once(rows["template"], lambda t: TEMPLATES[t][1])
-    return rows
+    if not len(rows) or not len(offsets):
+        return rows, np.array([], dtype=offsets.dtype), np.array([], dtype=object)
+    rows, offset = np.repeat(rows, len(offsets)), np.tile(offsets, len(rows))
+    send_date = inv["due_date"].to_numpy("datetime64[ns]")[rows] + offset.astype("timedelta64[D]")
+    in_window = send_date < np.datetime64(inputs.until, "ns")
+    keep = (send_date >= np.datetime64(inputs.as_of, "ns")) & (in_window | (offset <= 0))
+    keep &= (offset > 0) | (inv["sent_early"].to_numpy()[rows] < strategy.max_pre_due_contacts)
+    template = _templates_by_phase(offset, strategy)
+    keep &= pd.notna(template)
+    return rows[keep], offset[keep], template[keep]
+
+
+def _templates_by_phase(offset: np.ndarray, strategy: GroupStrategy) -> np.ndarray:
+    """The template of each send day's phase (None where the phase has none)."""
+    phases = ("pre_due", "due", "overdue")
+    table = np.array([strategy.templates.get(phase) for phase in phases], dtype=object)
+    return table[np.sign(offset).astype(int) + 1]
 
 
 def price_slots(
@@ -131,7 +162,7 @@ def price_slots(
     if not len(slots):
         return pd.DataFrame(columns=PLAN_COLUMNS)
     invoice, _ = pd.factorize(slots["invoice_id"], use_na_sentinel=False)
-    X = inputs.features.loc[slots["invoice_id"].iloc[first_rows(invoice)]]  # one row per invoice
+    X = rows_of(inputs.features, slots["invoice_id"].iloc[first_appearances(invoice)])
     effect = effect_of_reading(slots, X, invoice, inputs, model)
     saved = np.clip(-effect, 0.0, None)
     gain = saved * slots["amount"].to_numpy(float) * config.value.daily_cost_of_money
@@ -140,6 +171,14 @@ def price_slots(
     value -= fixed_costs(slots, config)  # in place: the grid is large
     np.copyto(value, -np.inf, where=~allowed_grid(slots, inputs, config))
     return best_options(slots, value, p_read, saved, config, alternatives, until=inputs.until)
+
+
+def rows_of(features: pd.DataFrame, invoice_ids: pd.Series) -> pd.DataFrame:
+    """``features.loc[invoice_ids]`` (one row per id, ids unique in ``features``' index)."""
+    position = positions_in(invoice_ids, features.index)
+    if (position < 0).any():
+        return features.loc[invoice_ids]  # names the missing ids
+    return features.iloc[position]
 
 
 def effect_of_reading(slots, X, invoice, inputs: DecisionInputs, model: ResponseModel):
@@ -155,7 +194,7 @@ def read_grid(slots, X, invoice, inputs: DecisionInputs, model, config) -> np.nd
     the customer's first slot (``X``, ``invoice``: as for :func:`effect_of_reading`); the
     response model prices its whole grid at once, once per decision pattern."""
     customer, _ = pd.factorize(slots["customer_id"], use_na_sentinel=False)
-    first = first_rows(customer)
+    first = first_appearances(customer)
     who, X_who = slots.iloc[first], X.iloc[invoice[first]]
     if isinstance(model, ResponseModel):
         probs = model.read_grid(X_who, who, inputs.customers, config.hours)
@@ -190,10 +229,15 @@ def _read_block(who, X_who, inputs: DecisionInputs, model, config) -> np.ndarray
 def fixed_costs(slots: pd.DataFrame, config: PolicyConfig) -> np.ndarray:
     """Contact cost per channel plus the tone's reputation penalty times the group's weight."""
     cost = np.array([config.costs.get(ch, np.inf) for ch in CHANNELS])
-    tone_penalty = slots["tone"].map(config.value.reputation_penalty).fillna(0.0).to_numpy()
-    weight = slots["group"].map({g: s.reputation_weight for g, s in config.groups.items()})
-    penalty = tone_penalty * weight.fillna(1.0).to_numpy()
+    tone_penalty = values_of(slots["tone"], config.value.reputation_penalty, fill=0.0)
+    weight = per_group(slots, {g: s.reputation_weight for g, s in config.groups.items()}, fill=1.0)
+    penalty = tone_penalty * weight
     return cost[None, :, None] + penalty[:, None, None]
+
+
+def per_group(slots: pd.DataFrame, values: dict, fill: float = np.nan) -> np.ndarray:
+    """Each slot's group's value (``fill`` for a group without one), as a float array."""
+    return values_of(slots["group"], values, fill)
 
 
 def allowed_grid(slots: pd.DataFrame, inputs: DecisionInputs, config: PolicyConfig) -> np.ndarray:
@@ -228,15 +272,9 @@ def best_options(slots, value, p_read, saved, config: PolicyConfig, alternatives
     n, n_c, n_h = value.shape
     flat = value.reshape(n, n_c * n_h)
     best = flat.max(1)
-    min_value = slots["group"].map({g: s.min_value for g, s in config.groups.items()}).to_numpy()
+    min_value = per_group(slots, {g: s.min_value for g, s in config.groups.items()})
     keep = np.isfinite(best) & (best > min_value)
-    frame = slots.assign(_best=best, _early=slots["offset"].to_numpy() <= 0)[keep]
-    ranked = frame.sort_values("_best", ascending=False, kind="stable")
-    top_slot = ranked.drop_duplicates(["invoice_id", "_early"])
-    if until is not None:
-        top_slot = top_slot[top_slot["send_date"] < until]
-    top_slot = top_slot.drop_duplicates("invoice_id")
-    rows = np.flatnonzero(keep)[np.isin(frame.index, top_slot.index)]
+    rows = best_slot_rows(slots, best, keep, until)
     k = min(alternatives, n_c * n_h)
     order = np.argsort(-flat[rows], axis=1, kind="stable")[:, :k]
     r = np.repeat(rows, k)
@@ -247,7 +285,7 @@ def best_options(slots, value, p_read, saved, config: PolicyConfig, alternatives
         slots.iloc[r]
         .reset_index(drop=True)
         .assign(
-            channel=np.asarray(CHANNELS)[ch],
+            channel=pd.array(CHANNELS, dtype="str").take(ch),
             hour=np.asarray(config.hours)[h],
             p_read=p_read.reshape(n, -1)[r, cell],
             days_saved=saved[r],
@@ -257,6 +295,20 @@ def best_options(slots, value, p_read, saved, config: PolicyConfig, alternatives
     )
     out = out[np.isfinite(v) & (v > min_value[r])]
     return out[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def best_slot_rows(slots: pd.DataFrame, best: np.ndarray, keep: np.ndarray, until=None):
+    """Positions (ascending) of each invoice's best kept slot: the best up to due and the best
+    after due are ranked apart (best first, ties in row order), and with ``until`` a best day up
+    to due on or after ``until`` leaves the invoice waiting."""
+    invoice, _ = pd.factorize(slots["invoice_id"], use_na_sentinel=False)
+    early = slots["offset"].to_numpy() <= 0
+    kept = np.flatnonzero(keep)
+    ranked = kept[np.argsort(-best[kept], kind="stable")]
+    top = ranked[np.sort(first_rows(invoice[ranked] * 2 + early[ranked]))]  # still best first
+    if until is not None:
+        top = top[(slots["send_date"].iloc[top] < until).to_numpy()]
+    return np.sort(top[first_rows(invoice[top])])
 
 
 def welcome_rows(inputs: DecisionInputs, config: PolicyConfig, template: str) -> pd.DataFrame:
@@ -270,9 +322,10 @@ def welcome_rows(inputs: DecisionInputs, config: PolicyConfig, template: str) ->
     if not len(who):
         return pd.DataFrame(columns=PLAN_COLUMNS)
     channel = pd.Series(None, index=who, dtype=object)
+    pairs = refused_pairs(inputs.customers, inputs.events)
     for ch in reversed(WELCOME_CHANNELS):
         probe = pd.DataFrame({"customer_id": who, "channel": ch})
-        free = ~opted_out(probe, inputs.customers, inputs.events)
+        free = ~opted_out(probe, inputs.customers, inputs.events, pairs)
         channel[free] = ch
     out = pd.DataFrame({"customer_id": who, "channel": channel.to_numpy()}).dropna()
     return out.assign(

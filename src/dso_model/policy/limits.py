@@ -175,10 +175,15 @@ def opted_out(
 ) -> np.ndarray:
     """Rows whose channel the customer refused, in the customers table or by a later event
     (``refused``: :func:`refused_pairs` of the same tables, when already known)."""
-    keys = pd.MultiIndex.from_arrays([plan["customer_id"], plan["channel"]])
     if refused is None:
         refused = refused_pairs(customers, events)
-    return keys.isin(refused)
+    out = np.zeros(len(plan), dtype=bool)
+    channel = plan["channel"].to_numpy(dtype=object)
+    refusing = pd.Series(refused.get_level_values(0)).groupby(refused.get_level_values(1))
+    for ch, who in refusing:
+        rows = np.flatnonzero(channel == ch)
+        out[rows] = contains(plan["customer_id"].iloc[rows], who)
+    return out
 
 
 def refused_pairs(customers: pd.DataFrame, events: pd.DataFrame | None) -> pd.MultiIndex:
@@ -226,21 +231,16 @@ def local_hours(plan: pd.DataFrame, customers: pd.DataFrame, config: LimitConfig
     hours = plan["hour"].to_numpy(dtype=float)
     if config.hour_zone == "customer":
         return hours
-    zones = _customer_zones(plan, customers, config.portfolio_timezone)
+    zone, zones = _customer_zone_codes(plan, customers, config.portfolio_timezone)
     send_date = plan["send_date"].reset_index(drop=True)
-    codes = (
-        pd.DataFrame({"zone": zones, "send_date": send_date, "hour": hours})
-        .groupby(["zone", "send_date", "hour"], sort=False, dropna=False)
-        .ngroup()
-        .to_numpy()
-    )
+    codes = _combined_codes(zone, send_date, hours)
     if not len(codes):
         return np.full(0, np.nan)
-    _, first = np.unique(codes, return_index=True)
+    _, first, row = np.unique(codes, return_index=True, return_inverse=True)
     once = _converted_hours(
-        send_date.iloc[first], hours[first], zones[first], config.portfolio_timezone
+        send_date.iloc[first], hours[first], zones[zone[first]], config.portfolio_timezone
     )
-    return once[codes]
+    return once[row]
 
 
 def local_hour_grid(
@@ -251,22 +251,27 @@ def local_hour_grid(
     hours = np.asarray(hours, dtype=float)
     if config.hour_zone == "customer":
         return np.tile(hours, (len(plan), 1))
-    zones = _customer_zones(plan, customers, config.portfolio_timezone)
+    zone, zones = _customer_zone_codes(plan, customers, config.portfolio_timezone)
     send_date = plan["send_date"].reset_index(drop=True)
-    days = (
-        pd.DataFrame({"zone": zones, "send_date": send_date})
-        .groupby(["zone", "send_date"], sort=False, dropna=False)
-        .ngroup()
-        .to_numpy()
-    )
+    days = _combined_codes(zone, send_date)
     if not len(days):
         return np.full((0, len(hours)), np.nan)
-    _, first = np.unique(days, return_index=True)
+    _, first, day = np.unique(days, return_index=True, return_inverse=True)
     each = np.repeat(first, len(hours))
     once = _converted_hours(
-        send_date.iloc[each], np.tile(hours, len(first)), zones[each], config.portfolio_timezone
-    )
-    return once.reshape(len(first), len(hours))[days]
+        send_date.iloc[each], np.tile(hours, len(first)), zones[zone[each]],
+        config.portfolio_timezone,
+    )  # fmt: skip
+    return once.reshape(len(first), len(hours))[day]
+
+
+def _combined_codes(zone: np.ndarray, *columns) -> np.ndarray:
+    """One integer per distinct combination of the zone code and the columns' values."""
+    codes = zone.astype(np.int64)
+    for column in columns:
+        code, uniques = pd.factorize(column, use_na_sentinel=False)
+        codes = codes * len(uniques) + code
+    return codes
 
 
 def _converted_hours(send_date: pd.Series, hours: np.ndarray, zones: np.ndarray, home: str):
@@ -281,14 +286,19 @@ def _converted_hours(send_date: pd.Series, hours: np.ndarray, zones: np.ndarray,
     return local
 
 
-def _customer_zones(plan, customers, default_zone: str) -> np.ndarray:
+def _customer_zone_codes(plan, customers, default_zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's time zone as a code into the distinct zones (the default where the customer
+    has none or is unknown); every zone used is checked."""
     if "timezone" not in customers:
-        return np.full(len(plan), default_zone, dtype=object)
-    zone_of = customers.set_index("customer_id")["timezone"]
-    zones = plan["customer_id"].map(zone_of).astype(object)
-    zones = zones.where(zones.notna(), default_zone).to_numpy(dtype=object)
-    _check_zones(np.sort(pd.unique(zones)))
-    return zones
+        return np.zeros(len(plan), dtype=np.int64), np.array([default_zone], dtype=object)
+    zone = customers["timezone"].astype(object)
+    zone = zone.where(zone.notna(), default_zone).to_numpy(dtype=object)
+    code, zones = pd.factorize(np.append(zone, default_zone))
+    position = positions_in(plan["customer_id"], customers["customer_id"])
+    codes = np.where(position >= 0, code[position], code[-1])
+    zones = np.asarray(zones, dtype=object)
+    _check_zones(np.sort(zones[np.unique(codes)]))
+    return codes, zones
 
 
 def _check_zones(zones: np.ndarray) -> None:
@@ -413,10 +423,11 @@ def allocate_caps(
     cust, cust_ids = pd.factorize(plan["customer_id"])
     chan = pd.Categorical(plan["channel"], categories=list(CHANNELS)).codes.astype(np.int64)
     inv, inv_ids = _invoice_codes(plan)
-    log = _history_log(contacts, cust_ids, inv_ids)
+    dates = plan["send_date"].to_numpy()
+    since = dates.min() - np.timedelta64(max(config.window_days, 1), "D")
+    log = _history_log(contacts, cust_ids, inv_ids, since)
     caps = _Caps.from_config(config)
     order = _priority_order(plan)
-    dates = plan["send_date"].to_numpy()
     for day in np.unique(dates):
         rows = order[dates[order] == day]
         counters = _counters_for_day(log, day, len(cust_ids), inv.max() + 1, config.window_days)
@@ -440,12 +451,18 @@ def _priority_order(plan: pd.DataFrame) -> np.ndarray:
     return np.argsort(-np.nan_to_num(priority, nan=-np.inf), kind="stable")
 
 
-def _history_log(contacts, cust_ids: pd.Index, inv_ids: pd.Index) -> pd.DataFrame:
-    """Contacts already sent: (customer code, channel code, invoice code, day).
+def _history_log(contacts, cust_ids: pd.Index, inv_ids: pd.Index, since) -> pd.DataFrame:
+    """Contacts already sent after the day ``since`` (older ones count towards no cap of the
+    plan's days): (customer code, channel code, invoice code, day).
 
     Customers not in the plan keep code -1: they count towards channel capacity only.
     """
     columns = {"cust": [], "chan": [], "inv": [], "day": []}
+    if contacts is not None and len(contacts):
+        day = pd.to_datetime(contacts["timestamp"]).dt.normalize().to_numpy()
+        recent = day > since
+        contacts = contacts[[c for c in ("customer_id", "invoice_id", "channel") if c in contacts]]
+        contacts = contacts[recent].assign(day=day[recent])
     if contacts is None or not len(contacts):
         return pd.DataFrame(columns).astype(
             {"cust": np.int64, "chan": np.int64, "inv": np.int64, "day": "datetime64[ns]"}
@@ -461,7 +478,7 @@ def _history_log(contacts, cust_ids: pd.Index, inv_ids: pd.Index) -> pd.DataFram
             "cust": positions_in(contacts["customer_id"], cust_ids),
             "chan": chan.astype(np.int64),
             "inv": inv.astype(np.int64),
-            "day": pd.to_datetime(contacts["timestamp"]).dt.normalize().to_numpy(),
+            "day": contacts["day"].to_numpy(),
         }
     )
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import positions_in
 from dso_model.contract.spec import TEMPLATES
 from dso_model.errors import DsoInputError
 
@@ -169,64 +170,39 @@ def render_plan(
     once with markers in place of the values; every row then fills its own values in, escaped
     for HTML channels, exactly as a per-row render would.
     """
-    cust = customers.set_index("customer_id")
-    inv = invoices.set_index("invoice_id")
-    inv = inv[~inv.index.duplicated()]
-    languages = plan["customer_id"].map(cust["language"]).fillna(DEFAULT_LANGUAGE)
-    names = plan["customer_id"].map(cust["name"]) if "name" in cust else pd.Series(None, plan.index)
-    names = [None if pd.isna(name) else name for name in names.tolist()]
+    customer = positions_in(plan["customer_id"], customers["customer_id"])
+    languages = _values_at(customers["language"], customer)
+    has_names = "name" in customers
+    names = _values_at(customers["name"], customer) if has_names else [None] * len(plan)
     invoice_ids = plan["invoice_id"] if "invoice_id" in plan else pd.Series(None, plan.index)
-    looked_up = _invoice_columns(inv, invoice_ids, ("amount", "currency", "due_date"))
-    tones = plan["tone"].tolist() if "tone" in plan else [None] * len(plan)
-    dates: dict = {}
-    messages = [
-        _fill_message(
-            template,
-            str(language),
-            tone,
-            channel,
-            name,
-            amount,
-            currency or "EUR",
-            due_date,
-            None if pd.isna(invoice_id) else invoice_id,
-            payment_link,
-            dates,
-        )
-        for template, language, tone, channel, name, amount, currency, due_date, invoice_id in zip(
-            plan["template"].tolist(),
-            languages.tolist(),
-            tones,
-            plan["channel"].tolist(),
-            names,
-            *looked_up,
-            invoice_ids.tolist(),
-            strict=True,
-        )
-    ]
-    return plan.assign(
-        subject=[m.subject for m in messages],
-        body=[m.body for m in messages],
-        message_language=[m.language for m in messages],
+    invoice = positions_in(invoice_ids.astype(object), invoices["invoice_id"])
+    columns = (
+        plan["template"].tolist(),
+        [DEFAULT_LANGUAGE if language is None else str(language) for language in languages],
+        plan["tone"].tolist() if "tone" in plan else [None] * len(plan),
+        plan["channel"].tolist(),
+        names,
+        *(_values_at(invoices[column], invoice) for column in ("amount", "currency", "due_date")),
+        _none_for_missing(invoice_ids),
     )
+    subject, body, language = _render_rows(columns, payment_link)
+    return plan.assign(subject=subject, body=body, message_language=language)
 
 
-def _invoice_columns(inv: pd.DataFrame, invoice_ids: pd.Series, columns) -> list[list]:
-    """Per plan row, each column's value of its invoice (None when unknown or missing)."""
-    ids = invoice_ids.astype(object)
-    known = ids.notna().to_numpy()
-    position = np.full(len(ids), -1, dtype=np.int64)
-    if known.any():
-        position[known] = inv.index.get_indexer(pd.Index(ids[known].tolist(), dtype=object))
-    found = position >= 0
-    out = []
-    for column in columns:
-        values = [None] * len(ids)
-        picked = inv[column].take(position[found]).tolist()
-        for k, value in zip(np.flatnonzero(found).tolist(), picked, strict=True):
-            values[k] = None if pd.isna(value) else value
-        out.append(values)
-    return out
+def _values_at(column: pd.Series, position: np.ndarray) -> list:
+    """The column's value at each position (the first row of a repeated id), None where the
+    position is -1 or the value missing."""
+    values = np.full(len(position), None, dtype=object)
+    found = np.flatnonzero(position >= 0)
+    values[found] = _none_for_missing(column.take(position[found]))
+    return values.tolist()
+
+
+def _none_for_missing(values: pd.Series) -> list:
+    """The values as Python objects, None where missing."""
+    out = values.to_numpy(dtype=object, copy=True)
+    out[pd.isna(out)] = None
+    return out.tolist()
 
 
 SLOTS = ("customer_name", "amount", "due_date", "invoice_id", "payment_link")
@@ -265,47 +241,99 @@ def _skeleton(
     return _Skeleton(tuple(subject), tuple(body), tone_used, lang, channel in HTML_CHANNELS)
 
 
-def _filled(pieces: tuple[str, ...], values: dict[str, str]) -> str:
-    out = list(pieces)
-    for k in range(1, len(out), 2):
-        out[k] = values[out[k]]
-    return "".join(out).strip()
+def _render_rows(columns: tuple[list, ...], payment_link: str) -> tuple[list, list, list]:
+    """Subject, body and language of each row of the columns (template, language, tone, channel,
+    name, amount, currency, due date, invoice id): the rows of one variant are filled in
+    together from its skeleton; a variant without one is rendered row by row."""
+    values, variants = _slot_values(columns, payment_link)
+    n = len(columns[0])
+    subject, body, language = [None] * n, [None] * n, [None] * n
+    for key, members in variants.items():
+        skeleton = _skeleton(*key[:4], key[4:])
+        if skeleton is None:
+            texts = [_render_row([c[k] for c in columns], payment_link) for k in members]
+        else:
+            texts = _filled_variant(skeleton, values, np.asarray(members))
+        for k, (sub, text, lang) in zip(members, texts, strict=True):
+            subject[k], body[k], language[k] = sub, text, lang
+    return subject, body, language
 
 
-def _fill_message(
-    template, language, tone, channel, customer_name, amount, currency, due_date, invoice_id,
-    payment_link, dates: dict,
-) -> Message:  # fmt: skip
-    """One row's message from its variant's skeleton (a full render when there is none)."""
+def _slot_values(columns: tuple[list, ...], payment_link: str) -> tuple[dict, dict]:
+    """Each slot's text per row (None when empty), and the rows of each variant (template, tone,
+    language, channel and, per slot, ``True`` or the empty value itself)."""
+    template, language, tone, channel, name, amount, currency, due_date, invoice_id = columns
+    lang = [resolve_variant(*variant)[1] for variant in zip(template, tone, language, strict=True)]
+    dates: dict = {}
+    texts = {
+        "customer_name": [n or _GREETING_NAME[lg] for n, lg in zip(name, lang, strict=True)],
+        "amount": [
+            format_amount(float(a), c or "EUR", lg) if a is not None else None
+            for a, c, lg in zip(amount, currency, lang, strict=True)
+        ],
+        "due_date": [_date_text(dates, d, lg) for d, lg in zip(due_date, lang, strict=True)],
+        "invoice_id": list(invoice_id),
+        "payment_link": [payment_link] * len(template),
+    }
+    present = [[text if not text else True for text in texts[slot]] for slot in SLOTS]
+    variants: dict[tuple, list[int]] = {}
+    for k, key in enumerate(zip(template, tone, language, channel, *present, strict=True)):
+        variants.setdefault(key, []).append(k)
+    values = {
+        slot: np.array([str(text) if text else None for text in texts[slot]], dtype=object)
+        for slot in SLOTS
+    }
+    return values, variants
+
+
+def _date_text(dates: dict, date, language: str) -> str:
+    """:func:`format_date`, once per date and language (``dates``: the texts so far)."""
+    if (date, language) not in dates:
+        dates[date, language] = format_date(date, language)
+    return dates[date, language]
+
+
+def _render_row(row: list, payment_link: str) -> tuple[str, str, str]:
+    template, language, tone, channel, name, amount, currency, due_date, invoice_id = row
+    message = render_message(
+        template, language, tone=tone, channel=channel, customer_name=name, amount=amount,
+        currency=currency or "EUR", due_date=due_date, invoice_id=invoice_id,
+        payment_link=payment_link,
+    )  # fmt: skip
+    return message.subject, message.body, message.language
+
+
+def _filled_variant(skeleton: _Skeleton, values: dict, members: np.ndarray):
+    """(subject, body, language) of the rows ``members`` of one variant, from its skeleton."""
+    texts = {slot: column[members] for slot, column in values.items()}
+    if skeleton.html:
+        texts = {slot: _html_escaped(column) for slot, column in texts.items()}
+    subject = _joined(skeleton.subject, texts, len(members))
+    body = _joined(skeleton.body, texts, len(members))
+    return zip(subject, body, [skeleton.language] * len(members), strict=True)
+
+
+def _joined(pieces: tuple[str, ...], texts: dict, n: int) -> list[str]:
+    """The pieces with each row's slot texts between them, stripped."""
+    out = np.full(n, pieces[0], dtype=object)
+    for k in range(1, len(pieces), 2):
+        out = out + texts[pieces[k]] + pieces[k + 1]
+    return [text.strip() for text in out]
+
+
+_HTML_SPECIAL = "[&<>\"']"
+
+
+def _html_escaped(texts: np.ndarray) -> np.ndarray:
+    """``str(markupsafe.escape(text))`` of each text, escaping only those that need it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     from markupsafe import escape
 
-    _, lang = resolve_variant(template, tone, language)
-    key = (due_date, lang)
-    if key not in dates:
-        dates[key] = format_date(due_date, lang)
-    values = {
-        "customer_name": customer_name or _GREETING_NAME[lang],
-        "amount": format_amount(float(amount), currency, lang) if amount is not None else None,
-        "due_date": dates[key],
-        "invoice_id": invoice_id,
-        "payment_link": payment_link,
-    }
-    falsy = tuple(values[s] if not values[s] else True for s in SLOTS)
-    skeleton = _skeleton(template, tone, language, channel, falsy)
-    if skeleton is None:
-        return render_message(
-            template, language, tone=tone, channel=channel, customer_name=customer_name,
-            amount=amount, currency=currency, due_date=due_date, invoice_id=invoice_id,
-            payment_link=payment_link,
-        )  # fmt: skip
-    if skeleton.html:
-        text = {s: str(escape(v)) for s, v in values.items() if v}
-    else:
-        text = {s: str(v) for s, v in values.items() if v}
-    return Message(
-        _filled(skeleton.subject, text),
-        _filled(skeleton.body, text),
-        template,
-        skeleton.tone,
-        skeleton.language,
-    )
+    special = pc.match_substring_regex(pa.array(texts, type=pa.string()), _HTML_SPECIAL)
+    rows = np.flatnonzero(special.fill_null(False).to_numpy(zero_copy_only=False))
+    if not len(rows):
+        return texts
+    out = texts.copy()
+    out[rows] = [str(escape(text)) for text in texts[rows]]
+    return out

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dso_model.contract.lookup import mapped_once
+from dso_model.contract.lookup import first_appearances
 from dso_model.contract.spec import CHANNELS, TEMPLATES, TONES
-from dso_model.models.patterns import column_patterns, first_rows, split_points
+from dso_model.models.patterns import column_patterns, split_points
 from dso_model.policy.config import LimitConfig
 from dso_model.policy.limits import local_hour_grid, local_hours
 
@@ -84,10 +84,12 @@ def action_features(
         out["act_local_hour"] = np.where(np.isnan(local), plan["hour"].to_numpy(), local)
     if "template" in actions:
         template = actions["template"]
-        tone = actions["tone"] if "tone" in actions else mapped_once(template, _tone)
         out["act_offset"] = actions["offset"].to_numpy(float)
-        out["act_purpose"] = _codes(mapped_once(template, lambda t: TEMPLATES[t][0]), PURPOSES)
-        out["act_tone"] = _codes(tone.fillna(""), TONES)
+        out["act_purpose"] = _codes(template, PURPOSES, lambda t: TEMPLATES[t][0])
+        if "tone" in actions:
+            out["act_tone"] = _codes(actions["tone"], TONES)
+        else:
+            out["act_tone"] = _codes(template, TONES, _tone)
     return out
 
 
@@ -96,17 +98,45 @@ def _portfolio_clock(portfolio_timezone: str) -> LimitConfig:
     return LimitConfig(hour_zone="portfolio", portfolio_timezone=portfolio_timezone)
 
 
-def _over_channels(per_hour: np.ndarray, n: int, n_c: int, n_h: int) -> np.ndarray:
-    """(slots x hours) values repeated for every channel, flat in (slot, channel, hour) order."""
-    return np.broadcast_to(per_hour.reshape(n, 1, n_h), (n, n_c, n_h)).ravel()
+def _distinct_rows(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's number among the distinct rows of ``frame`` (in order of first appearance), and
+    the first row of each."""
+    code = np.zeros(len(frame), dtype=np.int64)
+    for column in frame.columns:
+        values, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        code, _ = pd.factorize(code * len(uniques) + values)
+    return code, first_appearances(code)
+
+
+def _distinct_hours(hour: np.ndarray, local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (portfolio hour, local hour) pairs of two (slots, hours) grids, as rows of a
+    (pairs, 2) array, and each cell's pair."""
+    h_code, h_values = pd.factorize(hour.ravel())
+    l_code, l_values = pd.factorize(local.ravel())
+    code, combined = pd.factorize(h_code * len(l_values) + l_code)
+    pairs = np.column_stack(
+        [h_values[combined // len(l_values)], l_values[combined % len(l_values)]]
+    )
+    return code.reshape(hour.shape), pairs
 
 
 def _tone(template: str) -> str:
     return TEMPLATES[template][1]
 
 
-def _codes(values: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
-    return pd.Categorical(values, categories=list(categories)).codes.astype(np.int16)
+def _codes(values: pd.Series, categories: tuple[str, ...], lookup=None) -> np.ndarray:
+    """The category code of each value (of ``lookup(value)`` when given), -1 for a missing or
+    unknown one; looked up and coded once per distinct value."""
+    code, uniques = pd.factorize(values)
+    if lookup is not None:
+        uniques = [lookup(value) for value in uniques]
+    table = pd.Categorical(uniques, categories=list(categories)).codes.astype(np.int16)
+    return np.append(table, np.int16(-1))[code]
+
+
+def _with_columns(X: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """``X[names]``, without a copy when ``X`` has just these columns in this order."""
+    return X if list(X.columns) == list(names) else X[names]
 
 
 def _design(X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -115,31 +145,40 @@ def _design(X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...]) -> pd
 
 
 def distinct_predictions(
-    predict, booster, X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...], rows=None
+    predict,
+    booster,
+    X: pd.DataFrame,
+    acts: pd.DataFrame,
+    columns: tuple[str, ...],
+    rows=None,
+    act_rows=None,
 ) -> np.ndarray:
-    """``predict`` of the design rows (row ``rows[i]`` of ``X``, by default row ``i``, then the
-    action ``columns`` of ``acts`` row ``i``), evaluated on the first row of each decision pattern
-    only: the rows of one pattern get the very same values (:mod:`dso_model.models.patterns`)."""
-    rows = np.arange(len(acts)) if rows is None else np.asarray(rows)
+    """``predict`` of the design rows (row ``rows[i]`` of ``X``, then the action ``columns`` of
+    row ``act_rows[i]`` of ``acts``; by default row ``i`` of each), evaluated on the first row of
+    each decision pattern only: the rows of one pattern get the very same values
+    (:mod:`dso_model.models.patterns`)."""
+    n = len(acts) if act_rows is None else len(act_rows)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    act_rows = np.arange(n) if act_rows is None else np.asarray(act_rows)
     actions = acts[list(columns)].reset_index(drop=True)
     points = split_points(booster)
     x_pattern = column_patterns(points, X)
     a_pattern = column_patterns(points, actions, first_feature=X.shape[1])
-    if x_pattern is None or a_pattern is None or len(actions) < 2:
-        return _predict_in_parts(predict, X, rows, actions, columns, np.arange(len(actions)))
-    pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern)
-    first = first_rows(pattern)
-    return _predict_in_parts(predict, X, rows, actions, columns, first)[pattern]
+    design = (predict, X, rows, actions, act_rows, columns)
+    if x_pattern is None or a_pattern is None or n < 2:
+        return _predict_in_parts(*design, np.arange(n))
+    pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern[act_rows])
+    return _predict_in_parts(*design, first_appearances(pattern))[pattern]
 
 
-def _predict_in_parts(predict, X, rows, actions, columns, which: np.ndarray) -> np.ndarray:
+def _predict_in_parts(predict, X, rows, actions, act_rows, columns, which) -> np.ndarray:
     """``predict`` of the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the memory of
     the design)."""
     parts = [
-        predict(_design(X.iloc[rows[part]], actions.iloc[part], columns))
+        predict(_design(X.iloc[rows[part]], actions.iloc[act_rows[part]], columns))
         for part in (which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS))
     ]
-    return np.concatenate(parts) if parts else predict(_design(X.iloc[:0], actions, columns))
+    return np.concatenate(parts) if parts else predict(_design(X.iloc[:0], actions[:0], columns))
 
 
 def stabilised_weights(propensity: np.ndarray, clip: float) -> np.ndarray:
@@ -176,16 +215,18 @@ class ReadModel:
         self.feature_names_ = list(X.columns)
         return self
 
-    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None) -> np.ndarray:
-        """P(read) of each action of ``acts`` with the features of its row of ``X`` (``rows[i]``,
-        by default row ``i``), scored once per decision pattern."""
+    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None, act_rows=None) -> np.ndarray:
+        """P(read) of the actions of ``acts`` with the features of rows of ``X`` (design row
+        ``i``: ``rows[i]`` of ``X``, ``act_rows[i]`` of ``acts``, by default row ``i`` of each),
+        scored once per decision pattern."""
         return distinct_predictions(
             lambda design: self.model_.predict_proba(design)[:, 1],
             self.model_.booster_,
-            X[self.feature_names_],
+            _with_columns(X, self.feature_names_),
             acts,
             READ_ACTION_FEATURES,
             rows,
+            act_rows,
         )
 
 
@@ -227,16 +268,18 @@ class EffectModel:
             mu0[test] = model.predict(design[test].assign(treated=0.0))
         return mu1, mu0
 
-    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None) -> np.ndarray:
-        """Effect of reading each action of ``acts`` with the features of its row of ``X``
-        (``rows[i]``, by default row ``i``), computed once per decision pattern."""
+    def predict(self, X: pd.DataFrame, acts: pd.DataFrame, rows=None, act_rows=None) -> np.ndarray:
+        """Effect of reading the actions of ``acts`` with the features of rows of ``X`` (design
+        row ``i``: ``rows[i]`` of ``X``, ``act_rows[i]`` of ``acts``, by default row ``i`` of
+        each), computed once per decision pattern."""
         return distinct_predictions(
             self.model_.predict,
             self.model_.booster_,
-            X[self.feature_names_],
+            _with_columns(X, self.feature_names_),
             acts,
             EFFECT_ACTION_FEATURES,
             rows,
+            act_rows,
         )
 
 
@@ -291,20 +334,21 @@ class ResponseModel:
         )
         local = local_hour_grid(plan, hours, customers, _portfolio_clock(self.portfolio_timezone))
         hour = np.tile(np.asarray(hours, dtype=float), (n, 1))
+        pair, pairs = _distinct_hours(hour, np.where(np.isnan(local), hour, local))
         cells = pd.DataFrame(
             {
-                "act_channel": np.tile(np.repeat(_codes(pd.Series(CHANNELS), CHANNELS), n_h), n),
-                "act_hour": _over_channels(hour, n, n_c, n_h),
-                "act_local_hour": _over_channels(
-                    np.where(np.isnan(local), hour, local), n, n_c, n_h
-                ),
+                "act_channel": np.repeat(_codes(pd.Series(CHANNELS), CHANNELS), len(pairs)),
+                "act_hour": np.tile(pairs[:, 0], n_c),
+                "act_local_hour": np.tile(pairs[:, 1], n_c),
             }
         )
+        cell = np.arange(n_c)[None, :, None] * len(pairs) + pair[:, None, :]  # (slot, ch, hour)
         rows = np.repeat(np.arange(n), n_c * n_h)
-        return self.read.predict(X, cells, rows).reshape(n, n_c, n_h)
+        return self.read.predict(X, cells, rows, cell.ravel()).reshape(n, n_c, n_h)
 
     def effect_of_reading(self, X, actions, customers, rows=None) -> np.ndarray:
         """Effect of reading each action, with the features of its row of ``X`` (``rows[i]``, by
         default row ``i``)."""
         acts = action_features(actions, customers, self.portfolio_timezone)
-        return self.effect.predict(X, acts, rows)
+        act_rows, first = _distinct_rows(acts[list(EFFECT_ACTION_FEATURES)])
+        return self.effect.predict(X, acts.iloc[first], rows, act_rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dso_model.contract.lookup import positions_in, values_of
 from dso_model.scoring.worklist import ACTION_COLUMNS, empty_actions
 
 DECISION_RANK = {"send": 0, "review": 1, "blocked": 2}
@@ -54,12 +55,12 @@ def recommend_actions(
 
 def choose_per_invoice(plan: pd.DataFrame) -> pd.DataFrame:
     """Each invoice's sent option, else its best reviewed one, else its best blocked one."""
-    rows = plan[plan["invoice_id"].notna()].copy()
-    rows["_rank"] = rows["decision"].map(DECISION_RANK).fillna(3)
-    rows = rows.sort_values(
-        ["invoice_id", "_rank", "priority"], ascending=[True, True, False], kind="stable"
-    )
-    return rows.drop_duplicates("invoice_id").drop(columns="_rank").reset_index(drop=True)
+    rows = plan[plan["invoice_id"].notna()]
+    invoice, _ = pd.factorize(rows["invoice_id"], sort=True)
+    rank = values_of(rows["decision"], DECISION_RANK, fill=3)
+    order = np.lexsort((-rows["priority"].to_numpy(float), rank, invoice))  # by invoice id
+    first = order[np.diff(invoice[order], prepend=-1) != 0]
+    return rows.take(first).reset_index(drop=True)
 
 
 def with_messages(
@@ -74,18 +75,18 @@ def with_messages(
     if send.any():
         invoices = book[["invoice_id", "amount", "currency", "due_date"]]
         rendered = render_plan(chosen[send], customers, invoices)
-        out.loc[send, "subject"] = rendered["subject"].to_numpy()
-        out.loc[send, "message"] = rendered["body"].to_numpy()
+        rows = np.flatnonzero(send)
+        out["subject"] = _set_rows(out["subject"], rows, pd.array(rendered["subject"], dtype="str"))
+        out["message"] = _set_rows(out["message"], rows, pd.array(rendered["body"], dtype="str"))
     return out
 
 
 def actions_for(book: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """The chosen rows laid out per ``book`` row; expected days saved only for what is sent."""
     out = empty_actions(book.index)
-    position = pd.Index(chosen["invoice_id"].astype("str")).get_indexer(book["invoice_id"])
+    position = positions_in(book["invoice_id"], chosen["invoice_id"].astype("str"))
     hit = position >= 0
     picked = chosen.iloc[position[hit]]
-    idx = book.index[hit]
     send = (picked["decision"] == "send").to_numpy()
     saved = picked["p_read"].to_numpy(float) * picked["days_saved"].to_numpy(float)
     values = {
@@ -101,11 +102,24 @@ def actions_for(book: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
         "message": picked["message"].to_numpy() if "message" in picked else None,
         "expected_days_saved": np.where(send, np.nan_to_num(saved), 0.0),
     }
+    rows = np.flatnonzero(hit)
     for name, value in values.items():
         if value is not None:
-            out.loc[idx, name] = pd.Series(value, index=idx).astype(ACTION_COLUMNS[name])
+            out[name] = _set_rows(out[name], rows, pd.array(value).astype(ACTION_COLUMNS[name]))
     out.loc[book.index[~hit], "decision"] = "none"
     return out
+
+
+def _set_rows(column: pd.Series, rows: np.ndarray, values) -> pd.Series:
+    """``column`` with the values at the positions ``rows`` replaced (dtype kept)."""
+    if column.isna().all():  # taken from the values, missing elsewhere
+        position = np.full(len(column), -1)
+        position[rows] = np.arange(len(rows))
+        array = values.take(position, allow_fill=True)
+    else:
+        array = column.array.copy()
+        array[rows] = values
+    return pd.Series(array, index=column.index, name=column.name)
 
 
 def fit_response_part(
