@@ -66,6 +66,25 @@ def test_one_row_per_open_invoice_with_sane_predictions():
     assert (wl["outstanding"] > 0).all() and (wl["outstanding"] <= wl["amount"] + 1e-9).all()
 
 
+def test_path_attribution_words_the_reasons_and_leaves_the_rest_alone():
+    from dso_model.errors import DsoInputError
+    from dso_model.scoring.pipeline import ScoreSettings, score_portfolio
+
+    portfolio = small_case()[0]
+    exact = scored().worklist
+    settings = ScoreSettings(as_of=portfolio.as_of, reasons_method="saabas")
+    saabas = score_portfolio(portfolio, full_bundle(), settings).worklist
+    reasons = [c for c in exact.columns if c.startswith("reason_")]
+    pd.testing.assert_frame_equal(saabas.drop(columns=reasons), exact.drop(columns=reasons))
+    assert saabas["reason_1_en"].notna().mean() > 0.9
+    same_top = (saabas["reason_1_en"] == exact["reason_1_en"]).mean()
+    assert same_top > 0.5, f"path attribution agrees on the top reason for only {same_top:.0%}"
+    with pytest.raises(DsoInputError, match="reasons method"):
+        score_portfolio(
+            portfolio, full_bundle(), ScoreSettings(portfolio.as_of, reasons_method="x")
+        )
+
+
 def test_actions_follow_the_policy_and_set_the_priority():
     wl = scored().worklist
     sent = wl[wl["contact"]]

@@ -135,12 +135,13 @@ def explain_rows_dask(
     languages,
     top: int,
     chunk_size: int,
+    method: str = "exact",
     nblocks: int | None = None,
 ) -> Explanation:
     """:func:`~dso_model.scoring.rows.explain_rows` over customer blocks on the cluster."""
     if not len(X):
-        return explain_rows(bundle, X, languages, top, chunk_size)
-    args = (tuple(languages), top, chunk_size)
+        return explain_rows(bundle, X, languages, top, chunk_size, method)
+    args = (tuple(languages), top, chunk_size, method)
     parts, order = _map_blocks(
         client, explain_rows, bundle, (X,), customers, args, nblocks, chunk_size
     )

@@ -65,6 +65,7 @@ def score_settings(plain: Mapping[str, Any], portfolio):
         plan_days=int(plain["plan_days"]),
         messages=bool(plain["messages"]),
         reasons_max_rows=plain.get("reasons_max_rows"),
+        reasons_method=str(plain.get("reasons_method", "exact")),
         migrations=bool(plain["briefing"]["enabled"]),
         progress=bool(plain["progress"]),
     )

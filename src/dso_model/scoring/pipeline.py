@@ -46,6 +46,7 @@ class ScoreSettings:
     plan_days: int = 7
     messages: bool = True
     reasons_max_rows: int | None = None
+    reasons_method: str = "exact"  # or "saabas" (path attribution), see explain.contributions
     migrations: bool = True  # groups a month ago too (the briefing's migrations)
     progress: bool = False
 
@@ -98,12 +99,7 @@ def score_portfolio(portfolio, bundle, settings: ScoreSettings, client: Any = No
     reasons run on the cluster, partitioned by customer); without one a ``LocalCluster`` is
     started for the call.
     """
-    if settings.backend not in BACKENDS:
-        from dso_model.errors import DsoInputError
-
-        raise DsoInputError(
-            f"unknown backend '{settings.backend}'", hint=f"one of {', '.join(BACKENDS)}"
-        )
+    check_settings(settings)
     bundle.check()
     as_of = pd.Timestamp(settings.as_of).normalize()
     if settings.backend == "dask" and client is None:
@@ -116,6 +112,23 @@ def score_portfolio(portfolio, bundle, settings: ScoreSettings, client: Any = No
         return _run(portfolio, bundle, settings, as_of, stages, client)
     finally:
         stages.close()
+
+
+def check_settings(settings: ScoreSettings) -> None:
+    """Refuse, with a clear message, a backend or a reasons method the pipeline does not know."""
+    from dso_model.errors import DsoInputError
+    from dso_model.explain.contributions import METHODS
+
+    if settings.backend not in BACKENDS:
+        raise DsoInputError(
+            f"unknown backend '{settings.backend}'", hint=f"one of {', '.join(BACKENDS)}"
+        )
+    if settings.reasons_method not in METHODS:
+        raise DsoInputError(
+            f"unknown reasons method '{settings.reasons_method}'",
+            column="reasons_method",
+            hint=f"one of {', '.join(METHODS)}",
+        )
 
 
 def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, client) -> ScoreResult:
@@ -200,7 +213,7 @@ def explain_open_invoices_for(
     bundle, X: pd.DataFrame, book: pd.DataFrame, settings: ScoreSettings, client=None
 ) -> Explanation:
     """Reasons of the given open invoices, in process or on the cluster."""
-    args = (settings.languages, settings.top_reasons, settings.chunk_size)
+    args = (settings.languages, settings.top_reasons, settings.chunk_size, settings.reasons_method)
     if settings.backend == "dask":
         from dso_model.scoring.distributed import explain_rows_dask
 

@@ -37,8 +37,11 @@ def explain_open_invoices(
     languages: Sequence[str] = ("en", "es"),
     top: int = 3,
     chunk_size: int = 200_000,
+    method: str = "exact",
 ) -> Explanation:
-    """Top ``top`` reasons in each language and per-family contributions for every row of ``X``."""
+    """Top ``top`` reasons in each language and per-family contributions for every row of ``X``
+    (``method``: exact TreeSHAP or path attribution, see
+    :func:`~dso_model.explain.contributions.tree_contributions`)."""
     from dso_model.explain.contributions import tree_contributions
     from dso_model.explain.drivers import family_contributions, feature_families
     from dso_model.explain.reasons import reason_codes
@@ -50,7 +53,9 @@ def explain_open_invoices(
     reasons, sums = [], []
     for start in range(0, len(X), max(chunk_size, 1)):
         chunk = X.iloc[start : start + chunk_size]
-        contribs = tree_contributions(bundle.delay_model, chunk, part="mean", chunk_size=chunk_size)
+        contribs = tree_contributions(
+            bundle.delay_model, chunk, part="mean", method=method, chunk_size=chunk_size
+        )
         words = reason_codes(
             contribs, chunk, tuple(languages), top=top, registry=registry, categories=categories
         )

@@ -65,11 +65,16 @@ def _predict_chunk(
 
 
 def explain_rows(
-    bundle, X: pd.DataFrame, languages: Sequence[str], top: int, chunk_size: int
+    bundle,
+    X: pd.DataFrame,
+    languages: Sequence[str],
+    top: int,
+    chunk_size: int,
+    method: str = "exact",
 ) -> Explanation:
     """Reason codes and family contributions of the rows of ``X`` (same index)."""
     parts = [
-        explain_open_invoices(bundle, X.iloc[s], languages, top, chunk_size=max(chunk_size, 1))
+        explain_open_invoices(bundle, X.iloc[s], languages, top, max(chunk_size, 1), method)
         for s in _chunks(len(X), chunk_size)
     ]
     return concat_explanations(parts)
