@@ -285,7 +285,9 @@ def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.D
 def prepared_payments(snap: Portfolio, inv: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     """Payment lines before ``t`` with their customer and whether they left the invoice open."""
     pay = effective_payments(snap.invoices, snap.payments)
-    pay = pay[pay["payment_date"] < t].sort_values(["invoice_id", "payment_date"], kind="stable")
+    pay = pay[pay["payment_date"] < t]
+    by_invoice = np.lexsort((pay["payment_date"].to_numpy(), pay["invoice_id"].to_numpy()))
+    pay = pay.iloc[by_invoice]  # a stable sort by invoice and date; NaN ids last
     at = positions_in(pay["invoice_id"], inv["invoice_id"])
     cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
     due = _at_rows(inv["amount"], at, pay.index)
@@ -308,7 +310,7 @@ def history_block(customers: pd.DataFrame, inv: pd.DataFrame, t, w: WindowConfig
     """How much history there is and how late it was paid, overall and recently."""
     ids = inv["customer_id"]
     settled = _rows(inv, inv["settled"], ["customer_id", "paid_date", "late", "days_late"])
-    recent = _rows(settled, settled["paid_date"] >= t - w.recent_days * DAY, settled.columns)
+    recent = _rows(settled, settled["paid_date"] >= t - w.recent_days * DAY, list(settled))
     last3 = last_paid(settled, 3)
     out = pd.DataFrame(
         {
@@ -400,7 +402,7 @@ def overdue_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> p
     due_amount = due_recent.groupby("customer_id")["amount"].sum()
     long_overdue = overdue["days_overdue"] > w.judged_overdue_days
     latest = paid_against_due(inv, pay, t, w.latest_days)
-    last_paid = pay["payment_date"].groupby(pay["customer_id"]).max()
+    latest_payment = pay["payment_date"].groupby(pay["customer_id"]).max()
     out = pd.DataFrame(
         {
             "open_count": count_by(inv["customer_id"][inv["owed"] > 0]),
@@ -409,7 +411,7 @@ def overdue_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> p
             "oldest_overdue_days": by_cust["days_overdue"].max(),
             "due_recent_unpaid_share": share_by(due_recent["customer_id"], ~due_recent["settled"]),
             "due_recent_ontime_share": share_by(due_recent["customer_id"], on_time),
-            "days_since_payment": (t - last_paid) / DAY,
+            "days_since_payment": (t - latest_payment) / DAY,
             "paid_vs_due_recent": (
                 paid_recent.reindex(due_amount.index).fillna(0.0) / due_amount
             ).clip(upper=3.0),

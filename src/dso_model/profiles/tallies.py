@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 
 
-def _codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    known = ids.notna().to_numpy()
-    return known, ids.to_numpy()[known].astype(np.int64)
+def _codes(ids: pd.Series) -> tuple[np.ndarray | None, np.ndarray]:
+    """Which ids are known (None: all of them) and the known ones as integers."""
+    values = ids.to_numpy(dtype=float)
+    known = ~np.isnan(values)
+    if known.all():
+        return None, values.astype(np.int64)
+    return known, values[known].astype(np.int64)
 
 
 def _index(present: np.ndarray, ids: pd.Series) -> pd.Index:
@@ -32,13 +36,18 @@ def count_by(ids: pd.Series) -> pd.Series:
 def _flag_totals(ids: pd.Series, flags) -> tuple[pd.Index, np.ndarray, np.ndarray]:
     """Per id with rows: the sum and the number of the flags that are not missing."""
     known, codes = _codes(ids)
-    values = np.asarray(flags, dtype=float)[known]
-    seen = ~np.isnan(values)
+    values = np.asarray(flags, dtype=float)
+    if known is not None:
+        values = values[known]
     rows = np.bincount(codes)
-    total = np.bincount(codes[seen], weights=values[seen], minlength=len(rows)).astype(float)
-    counted = np.bincount(codes[seen], minlength=len(rows))
+    seen = ~np.isnan(values)
+    if seen.all():
+        total, counted = np.bincount(codes, weights=values, minlength=len(rows)), rows
+    else:
+        total = np.bincount(codes[seen], weights=values[seen], minlength=len(rows))
+        counted = np.bincount(codes[seen], minlength=len(rows))
     present = np.flatnonzero(rows)
-    return _index(present, ids), total[present], counted[present]
+    return _index(present, ids), total[present].astype(float), counted[present]
 
 
 def sum_by(ids: pd.Series, flags: pd.Series | np.ndarray) -> pd.Series:
