@@ -1,5 +1,6 @@
 """Fast key look-ups on id columns (hash joins in Arrow, several times faster than pandas'
-``Index.get_indexer``, ``isin`` and ``map`` on string columns)."""
+``Index.get_indexer``, ``isin`` and ``map`` on string columns; a direct table for ids that are
+small whole numbers, such as numbered ids)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,38 @@ def _aligned(values, keys) -> tuple[pa.Array, pa.Array]:
     raise _Mismatch
 
 
+def _whole_numbers(values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are whole numbers from 0 up, stored as such (not NaN, not -0.0)."""
+    if values.dtype.kind != "f":
+        return values >= 0
+    return (values >= 0) & (np.floor(values) == values) & ~np.signbit(values)
+
+
+def _direct_positions(values, keys) -> np.ndarray | None:
+    """Positions through a table indexed by the key itself, when the keys are distinct whole
+    numbers from 0 up to a few times their count and both sides are of one numeric type (the
+    same matches as Arrow's: equal numbers, NaN never found); None otherwise."""
+    dtype = keys.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "iuf" or values.dtype != dtype:
+        return None
+    k = np.asarray(keys)
+    size = 4 * len(k) + 1024
+    if not (_whole_numbers(k).all() and k.max(initial=0) < size):
+        return None
+    table = np.full(size, -1, dtype=np.int64)
+    table[k.astype(np.int64)] = np.arange(len(k))
+    v = np.asarray(values)
+    usable = _whole_numbers(v) & (v < size)
+    return np.where(usable, table[np.where(usable, v, 0).astype(np.int64)], -1)
+
+
 def positions_in(values: pd.Series | pd.Index, keys: pd.Series | pd.Index) -> np.ndarray:
     """Position of each of ``values`` in ``keys`` (unique), ``-1`` when absent or missing."""
     if len(values) == 0:
         return np.empty(0, dtype=np.int64)
+    direct = _direct_positions(values, keys)
+    if direct is not None:
+        return direct
     try:
         v, k = _aligned(values, keys)
         found = pc.index_in(v, value_set=k)
@@ -39,6 +68,9 @@ def contains(values: pd.Series | pd.Index, keys: pd.Series | pd.Index) -> np.nda
     """Boolean mask: which of ``values`` are among ``keys`` (a faster ``isin`` for id columns)."""
     if len(values) == 0 or len(keys) == 0:
         return np.zeros(len(values), dtype=bool)
+    direct = _direct_positions(values, keys)
+    if direct is not None:
+        return direct >= 0
     try:
         v, k = _aligned(values, keys)
         found = pc.is_in(v, value_set=k)

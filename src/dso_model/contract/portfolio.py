@@ -150,6 +150,9 @@ class Portfolio:
         return replace(self, **tables)
 
 
+STATUS_BY_CODE = np.array(["paid", "written_off", "partially_paid", "open"], dtype=object)
+
+
 def invoice_status_as_of(
     invoices: pd.DataFrame, payments: pd.DataFrame, events: pd.DataFrame, t: pd.Timestamp
 ) -> pd.DataFrame:
@@ -158,10 +161,11 @@ def invoice_status_as_of(
     ``payments`` are the lines known before ``t`` (see :func:`effective_payments` for sources that
     only carry a paid date).
     """
-    inv = invoices.copy()
+    inv = invoices.copy(deep=False)  # copy-on-write: the new columns leave ``invoices`` as it is
     pay = payments.sort_values("payment_date", kind="stable")
-    cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
-    totals = pay.groupby("invoice_id")["amount"].sum()
+    by_invoice = pay.groupby("invoice_id")["amount"]  # the ids are hashed once for both
+    cum = by_invoice.cumsum()
+    totals = by_invoice.sum()
     due_amount = map_values(pay["invoice_id"], inv.set_index("invoice_id")["amount"])
     settled = cum.to_numpy() >= due_amount - AMOUNT_TOLERANCE * np.maximum(1.0, due_amount)
     settle_date = pay.loc[settled].groupby("invoice_id")["payment_date"].min()
@@ -177,10 +181,10 @@ def invoice_status_as_of(
             written_off,
             (inv["paid_amount"] > 0).to_numpy(),
         ],
-        ["paid", "written_off", "partially_paid"],
-        default="open",
+        [0, 1, 2],
+        default=3,
     )
-    inv["status"] = pd.array(status, dtype="str")
+    inv["status"] = pd.array(STATUS_BY_CODE[status], dtype="str")
     return inv
 
 

@@ -23,6 +23,7 @@ from dso_model.contract.lookup import map_values, positions_in
 from dso_model.contract.portfolio import Portfolio, effective_payments
 from dso_model.contract.spec import SEGMENTS, TEMPLATES
 from dso_model.profiles.config import WindowConfig
+from dso_model.profiles.tallies import count_by, share_by, sum_by
 
 DAY = pd.Timedelta(days=1)
 DUNNING_PURPOSES = ("dunning", "escalation", "plan_offer")
@@ -35,9 +36,14 @@ ENRICHMENT_COLUMNS = ("credit_limit", "spend_level", "spend_trend")
 # The only columns of these tables that the features and the snapshot read: a numbered book keeps
 # no others (less to copy at every filter). A feature that reads another one must add it here.
 READ_COLUMNS = {
+    "invoices": (
+        "invoice_id", "customer_id", "issue_date", "due_date", "amount", "paid_date",
+        "paid_amount", "status",
+    ),
+    "payments": ("payment_id", "invoice_id", "payment_date", "amount"),
     "contacts": ("customer_id", "invoice_id", "timestamp", "template", "tone", "outcome"),
     "events": ("customer_id", "invoice_id", "timestamp", "event_type"),
-}
+}  # fmt: skip
 
 # name -> (label_en, label_es, direction): direction +1 when a high value signals trouble.
 CUSTOMER_FEATURES: dict[str, tuple[str, str, int]] = {
@@ -208,50 +214,64 @@ def number_ids(portfolio: Portfolio) -> NumberedBook:
     """The portfolio with customer and invoice ids replaced by numbers that sort like the ids.
 
     Every grouping, join and sort below then works on numbers instead of text and yields the same
-    rows in the same order. Ids that are not in the customer or invoice table become NaN. Contacts
-    and events keep only the ``READ_COLUMNS``.
+    rows in the same order. Ids that are not in the customer or invoice table become NaN; payment
+    ids become row numbers (nothing reads them). Every table but the customers keeps only the
+    ``READ_COLUMNS``.
     """
-    customers = portfolio.customers
-    names = pd.Index(customers["customer_id"].astype("str")).sort_values()
-    invoice_ids = pd.Index(portfolio.invoices["invoice_id"].astype("str")).sort_values()
+    names, customer_numbers = sorted_ids(portfolio.customers["customer_id"])
+    invoice_ids, invoice_numbers = sorted_ids(portfolio.invoices["invoice_id"])
+    tables = {"customers": portfolio.customers} | {
+        name: _read_columns(getattr(portfolio, name), name) for name in READ_COLUMNS
+    }
+    numbers = {
+        "customer_id": references(tables, "customer_id", names, own="customers"),
+        "invoice_id": references(tables, "invoice_id", invoice_ids, own="invoices"),
+    }
+    numbers["customer_id"]["customers"] = customer_numbers
+    numbers["invoice_id"]["invoices"] = invoice_numbers
+    numbers["payment_id"] = {"payments": np.arange(len(tables["payments"]))}
+    numbered = {
+        name: frame.assign(**{c: numbers[c][name] for c in numbers if name in numbers[c]})
+        for name, frame in tables.items()
+    }
+    return NumberedBook(portfolio.with_tables(**numbered), names)
 
-    def number(frame: pd.DataFrame, column: str, ids: pd.Index) -> pd.Series:
-        at = positions_in(frame[column].astype("str"), ids)
-        return pd.Series(np.where(at >= 0, at, np.nan), index=frame.index)
 
-    def renumbered(frame: pd.DataFrame) -> pd.DataFrame:
-        out = frame.copy()
-        if "customer_id" in out:
-            out["customer_id"] = number(frame, "customer_id", names)
-        if "invoice_id" in out:
-            out["invoice_id"] = number(frame, "invoice_id", invoice_ids)
-        return out
+def sorted_ids(ids: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """The ids as text in sorted order, and each row's id as its number there (ids unique, as the
+    table contract requires)."""
+    text, order = pd.Index(ids.astype("str")).sort_values(return_indexer=True)
+    numbers = np.empty(len(order), dtype=float)
+    numbers[order] = np.arange(len(order))
+    return text, numbers
 
-    tables = {n: getattr(portfolio, n) for n in ("customers", "invoices", "payments")}
-    for name, columns in READ_COLUMNS.items():
-        frame = getattr(portfolio, name)
-        tables[name] = frame[[c for c in frame.columns if c in columns]]
-    numbered = portfolio.with_tables(**{n: renumbered(f) for n, f in tables.items()})
-    return NumberedBook(numbered, names)
+
+def references(
+    tables: dict[str, pd.DataFrame], column: str, ids: pd.Index, own: str
+) -> dict[str, np.ndarray]:
+    """For every table but ``own`` with a ``column``: the number of each row's reference among the
+    sorted ``ids`` (NaN when not there). One look-up for all the tables: the hash table of the
+    ids is built once."""
+    holders = [name for name, frame in tables.items() if column in frame and name != own]
+    if not holders:
+        return {}
+    values = pd.concat([tables[name][column].astype("str") for name in holders], ignore_index=True)
+    at = positions_in(values, ids)
+    numbers = np.where(at >= 0, at, np.nan)
+    ends = np.cumsum([len(tables[name]) for name in holders])[:-1]
+    return dict(zip(holders, np.split(numbers, ends), strict=True))
+
+
+def _read_columns(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    return frame[[c for c in frame.columns if c in READ_COLUMNS[table]]]
 
 
 def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.DataFrame:
     """Invoices as known at ``t`` with settlement, lateness and what is still owed."""
-    inv = snap.invoices[
-        [
-            "invoice_id",
-            "customer_id",
-            "issue_date",
-            "due_date",
-            "amount",
-            "paid_date",
-            "paid_amount",
-            "status",
-        ]
-    ].copy()
+    inv = snap.invoices[list(READ_COLUMNS["invoices"])]
     settled = inv["status"].eq("paid")
     days_late = (inv["paid_date"] - inv["due_date"]) / DAY
-    inv["settled"] = settled
+    inv = inv.assign(settled=settled)
     inv["days_late"] = days_late.where(settled).clip(lower=0)
     inv["late"] = (days_late > w.grace_days).astype(float).where(settled)
     live = inv["status"].isin(["open", "partially_paid"])
@@ -264,14 +284,16 @@ def prepared_invoices(snap: Portfolio, t: pd.Timestamp, w: WindowConfig) -> pd.D
 
 def prepared_payments(snap: Portfolio, inv: pd.DataFrame, t: pd.Timestamp) -> pd.DataFrame:
     """Payment lines before ``t`` with their customer and whether they left the invoice open."""
-    pay = effective_payments(snap.invoices, snap.payments).copy()
-    pay = pay[pay["payment_date"] < t].sort_values(["invoice_id", "payment_date"], kind="stable")
-    at = pd.Index(inv["invoice_id"]).get_indexer(pay["invoice_id"])
+    pay = effective_payments(snap.invoices, snap.payments)
+    pay = pay[pay["payment_date"] < t]
+    by_invoice = np.lexsort((pay["payment_date"].to_numpy(), pay["invoice_id"].to_numpy()))
+    pay = pay.iloc[by_invoice]  # a stable sort by invoice and date; NaN ids last
+    at = positions_in(pay["invoice_id"], inv["invoice_id"])
     cum = pay.groupby("invoice_id", sort=False)["amount"].cumsum()
     due = _at_rows(inv["amount"], at, pay.index)
-    pay["partial"] = cum < due * (1 - 0.01)
-    pay["customer_id"] = _at_rows(inv["customer_id"], at, pay.index)
-    return pay
+    return pay.assign(
+        partial=cum < due * (1 - 0.01), customer_id=_at_rows(inv["customer_id"], at, pay.index)
+    )
 
 
 def _at_rows(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
@@ -279,25 +301,26 @@ def _at_rows(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
     return values.reset_index(drop=True).reindex(at).set_axis(index)
 
 
-def _window_mean(frame: pd.DataFrame, value: str, mask: pd.Series) -> pd.Series:
-    return frame[mask].groupby("customer_id")[value].mean()
+def _rows(frame: pd.DataFrame, mask, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of the rows of ``frame`` where ``mask`` holds (only those are copied)."""
+    return frame.loc[np.asarray(mask, dtype=bool), columns]
 
 
 def history_block(customers: pd.DataFrame, inv: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
     """How much history there is and how late it was paid, overall and recently."""
-    g = inv.groupby("customer_id")
-    settled = inv[inv["settled"]]
-    recent = settled["paid_date"] >= t - w.recent_days * DAY
-    last3 = settled.sort_values("paid_date", kind="stable").groupby("customer_id").tail(3)
+    ids = inv["customer_id"]
+    settled = _rows(inv, inv["settled"], ["customer_id", "paid_date", "late", "days_late"])
+    recent = _rows(settled, settled["paid_date"] >= t - w.recent_days * DAY, list(settled))
+    last3 = last_paid(settled, 3)
     out = pd.DataFrame(
         {
-            "n_invoices": g.size(),
-            "n_settled": g["settled"].sum(),
-            "n_judged": g["judged"].sum(),
-            "late_share": settled.groupby("customer_id")["late"].mean(),
+            "n_invoices": count_by(ids),
+            "n_settled": sum_by(ids, inv["settled"]),
+            "n_judged": sum_by(ids, inv["judged"]),
+            "late_share": share_by(settled["customer_id"], settled["late"]),
             "days_late_mean": settled.groupby("customer_id")["days_late"].mean(),
-            "late_share_recent": _window_mean(settled, "late", recent),
-            "days_late_recent": _window_mean(settled, "days_late", recent),
+            "late_share_recent": share_by(recent["customer_id"], recent["late"]),
+            "days_late_recent": recent.groupby("customer_id")["days_late"].mean(),
             "days_late_last3": last3.groupby("customer_id")["days_late"].mean(),
         }
     )
@@ -306,32 +329,62 @@ def history_block(customers: pd.DataFrame, inv: pd.DataFrame, t, w: WindowConfig
     return out.join(tenure.rename("tenure_days"), how="outer")
 
 
+def last_paid(settled: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` invoices of each customer paid last (ties: the later row), each customer's in
+    order of payment: the rows a stable sort by paid date and ``groupby(...).tail(n)`` keep."""
+    known = settled[settled["customer_id"].notna()]
+    customer = known["customer_id"].to_numpy()
+    order = np.lexsort((known["paid_date"].to_numpy("datetime64[ns]"), customer))  # stable
+    by_customer = customer[order]
+    last = np.ones(len(order), dtype=bool)
+    last[: max(len(order) - n, 0)] = by_customer[n:] != by_customer[:-n]
+    return known.iloc[order[last]]
+
+
 def overdue_at(inv: pd.DataFrame, pay: pd.DataFrame, s: pd.Timestamp) -> pd.Series:
     """Overdue balance per customer at an earlier date ``s``, from invoices and payments before it.
 
     Invoices written off stay in: a write-off is recorded later than the lateness it ends.
     """
-    before = inv[(inv["issue_date"] < s) & (inv["due_date"] < s)]
-    paid = pay[pay["payment_date"] < s].groupby("invoice_id")["amount"].sum()
+    before = _rows(
+        inv,
+        (inv["issue_date"] < s) & (inv["due_date"] < s),
+        ["invoice_id", "customer_id", "amount"],
+    )
+    paid = _rows(pay, pay["payment_date"] < s, ["invoice_id", "amount"])
+    paid = paid.groupby("invoice_id")["amount"].sum()
     owed = before["amount"].to_numpy(float) - map_values(before["invoice_id"], paid, fill=0.0)
     return pd.Series(owed.clip(min=0), index=before.index).groupby(before["customer_id"]).sum()
 
 
 def usual_monthly_billing(inv: pd.DataFrame, t, w: WindowConfig) -> pd.Series:
     """Amount billed per month over the billing window; the mean invoice when nothing was billed."""
-    recent = inv[inv["issue_date"] >= t - w.billing_days * DAY]
+    recent = _rows(inv, inv["issue_date"] >= t - w.billing_days * DAY, ["customer_id", "amount"])
     billed = recent.groupby("customer_id")["amount"].sum() / (w.billing_days / 30.0)
     fallback = inv.groupby("customer_id")["amount"].mean()
     return billed.reindex(fallback.index).fillna(fallback).clip(lower=1.0)
 
 
+def _falling_due(inv: pd.DataFrame, t, days: int) -> pd.DataFrame:
+    """The invoices that fell due in the last ``days`` before ``t``."""
+    due = inv["due_date"]
+    columns = ["customer_id", "amount", "settled", "days_late"]
+    return _rows(inv, (due >= t - days * DAY) & (due < t), columns)
+
+
+def _paid_since(pay: pd.DataFrame, since) -> pd.Series:
+    """Amount received per customer on or after ``since``."""
+    recent = _rows(pay, pay["payment_date"] >= since, ["customer_id", "amount"])
+    return recent.groupby("customer_id")["amount"].sum()
+
+
 def paid_against_due(inv: pd.DataFrame, pay: pd.DataFrame, t, days: int) -> pd.DataFrame:
     """Over the last ``days``: money received against money falling due, and unpaid share."""
-    due = inv[(inv["due_date"] >= t - days * DAY) & (inv["due_date"] < t)]
-    paid = pay[pay["payment_date"] >= t - days * DAY].groupby("customer_id")["amount"].sum()
+    due = _falling_due(inv, t, days)
+    paid = _paid_since(pay, t - days * DAY)
     due_amount = due.groupby("customer_id")["amount"].sum()
     ratio = (paid.reindex(due_amount.index).fillna(0.0) / due_amount).clip(upper=3.0)
-    unpaid = (~due["settled"]).groupby(due["customer_id"]).mean()
+    unpaid = share_by(due["customer_id"], ~due["settled"])
     return pd.DataFrame({"paid_vs_due_latest": ratio, "due_latest_unpaid_share": unpaid})
 
 
@@ -339,28 +392,26 @@ def overdue_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> p
     """What is overdue now, how it grew, and how much of what fell due recently was paid."""
     monthly = usual_monthly_billing(inv, t, w)
     idx = monthly.index
-    overdue = inv[inv["overdue"]]
+    overdue = _rows(inv, inv["overdue"], ["customer_id", "owed", "days_overdue"])
     by_cust = overdue.groupby("customer_id")
     now = by_cust["owed"].sum().reindex(idx).fillna(0.0)
     before = overdue_at(inv, pay, t - w.growth_days * DAY).reindex(idx).fillna(0.0)
-    due_recent = inv[(inv["due_date"] >= t - w.recent_days * DAY) & (inv["due_date"] < t)]
+    due_recent = _falling_due(inv, t, w.recent_days)
     on_time = due_recent["settled"] & (due_recent["days_late"] <= w.grace_days)
-    since = pay[pay["payment_date"] >= t - w.recent_days * DAY]
-    paid_recent = since.groupby("customer_id")["amount"].sum()
+    paid_recent = _paid_since(pay, t - w.recent_days * DAY)
     due_amount = due_recent.groupby("customer_id")["amount"].sum()
-    long_overdue = overdue[overdue["days_overdue"] > w.judged_overdue_days]
+    long_overdue = overdue["days_overdue"] > w.judged_overdue_days
     latest = paid_against_due(inv, pay, t, w.latest_days)
+    latest_payment = pay["payment_date"].groupby(pay["customer_id"]).max()
     out = pd.DataFrame(
         {
-            "open_count": inv[inv["owed"] > 0].groupby("customer_id").size(),
-            "overdue_count": by_cust.size(),
-            "overdue_long_count": long_overdue.groupby("customer_id").size(),
+            "open_count": count_by(inv["customer_id"][inv["owed"] > 0]),
+            "overdue_count": count_by(overdue["customer_id"]),
+            "overdue_long_count": count_by(overdue["customer_id"][long_overdue]),
             "oldest_overdue_days": by_cust["days_overdue"].max(),
-            "due_recent_unpaid_share": (~due_recent["settled"])
-            .groupby(due_recent["customer_id"])
-            .mean(),
-            "due_recent_ontime_share": on_time.groupby(due_recent["customer_id"]).mean(),
-            "days_since_payment": (t - pay.groupby("customer_id")["payment_date"].max()) / DAY,
+            "due_recent_unpaid_share": share_by(due_recent["customer_id"], ~due_recent["settled"]),
+            "due_recent_ontime_share": share_by(due_recent["customer_id"], on_time),
+            "days_since_payment": (t - latest_payment) / DAY,
             "paid_vs_due_recent": (
                 paid_recent.reindex(due_amount.index).fillna(0.0) / due_amount
             ).clip(upper=3.0),
@@ -375,24 +426,24 @@ def overdue_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> p
 
 def partial_block(inv: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
     """Instalments that left an invoice open: the most direct sign of cash-flow stress."""
-    recent = pay[pay["payment_date"] >= t - w.recent_days * DAY]
-    long = pay[pay["payment_date"] >= t - w.long_days * DAY]
-    latest = pay[pay["payment_date"] >= t - w.latest_days * DAY]
-    partly = inv[(inv["status"] == "partially_paid")]
+    ids, partial, when = pay["customer_id"], pay["partial"], pay["payment_date"]
+    recent = when >= t - w.recent_days * DAY
+    long = when >= t - w.long_days * DAY
+    latest = when >= t - w.latest_days * DAY
     return pd.DataFrame(
         {
-            "partial_payments_latest": latest.groupby("customer_id")["partial"].sum(),
-            "partial_payments_recent": recent.groupby("customer_id")["partial"].sum(),
-            "partial_payments_long": long.groupby("customer_id")["partial"].sum(),
-            "partial_share_recent": recent.groupby("customer_id")["partial"].mean(),
-            "partial_open_count": partly.groupby("customer_id").size(),
+            "partial_payments_latest": sum_by(ids[latest], partial[latest]),
+            "partial_payments_recent": sum_by(ids[recent], partial[recent]),
+            "partial_payments_long": sum_by(ids[long], partial[long]),
+            "partial_share_recent": share_by(ids[recent], partial[recent]),
+            "partial_open_count": count_by(inv["customer_id"][inv["status"] == "partially_paid"]),
         }
     )
 
 
 def _count(events: pd.DataFrame, kind: str, since: pd.Timestamp) -> pd.Series:
-    mine = events[(events["event_type"] == kind) & (events["timestamp"] >= since)]
-    return mine.groupby("customer_id").size()
+    mine = (events["event_type"] == kind) & (events["timestamp"] >= since)
+    return count_by(events["customer_id"][mine])
 
 
 def event_block(events: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
@@ -451,16 +502,17 @@ def next_payment_days(
     invoice the contact was about (contacts without an invoice get NaN). The ids are those of a
     :class:`NumberedBook` (whole numbers, NaN when missing).
     """
-    left = contacts[contacts[by].notna()]
+    known = contacts[by].notna().to_numpy()
     right = pay[[by, "payment_date"]].dropna()
-    day = left["timestamp"].dt.normalize().to_numpy("datetime64[ns]").view(np.int64)
-    lag = _days_to_first_on_or_after(
-        left[by].to_numpy(np.int64),
+    day = contacts["timestamp"][known].dt.normalize().to_numpy("datetime64[ns]").view(np.int64)
+    lag = np.full(len(contacts), np.nan)
+    lag[known] = _days_to_first_on_or_after(
+        contacts[by].to_numpy()[known].astype(np.int64),
         day,
         right[by].to_numpy(np.int64),
         right["payment_date"].to_numpy("datetime64[ns]").view(np.int64),
     )
-    return pd.Series(lag, index=left.index).reindex(contacts.index)
+    return pd.Series(lag, index=contacts.index)
 
 
 def _days_to_first_on_or_after(
@@ -478,7 +530,7 @@ def _days_to_first_on_or_after(
     per_day = DAY.value
     first = min(left_day.min(initial=0), right_time.min()) // per_day
     packed = (right_key << 32) | (right_time // per_day - first)
-    order = np.argsort(packed)
+    order = _sorting_order(packed)
     packed = packed[order]
     starts = np.flatnonzero(np.r_[True, packed[1:] != packed[:-1]])
     days, earliest = packed[starts], np.minimum.reduceat(right_time[order], starts)
@@ -491,55 +543,98 @@ def _days_to_first_on_or_after(
     return np.where(found, (earliest[at] - left_day) / per_day, np.nan)
 
 
+def _sorting_order(values: np.ndarray) -> np.ndarray:
+    """Positions of ``values`` in ascending order; no sort when they are in order already (payment
+    lines come sorted by invoice)."""
+    if (values[1:] >= values[:-1]).all():
+        return np.arange(len(values))
+    return np.argsort(values)
+
+
+def template_flags(template: pd.Series) -> dict[str, np.ndarray]:
+    """What each contact's template says: its purpose and whether its tone is firm (all False for
+    a missing or unknown template), worked out once per distinct template."""
+    codes, uniques = pd.factorize(template)
+    purposes = [TEMPLATE_PURPOSE.get(u, "other") for u in uniques]
+    tones = [TEMPLATE_TONE.get(u, "neutral") for u in uniques]
+
+    def flag(hits) -> np.ndarray:
+        return np.array([*hits, False], dtype=bool)[codes]  # code -1 (missing): the last
+
+    return {
+        "dunning": flag(p in DUNNING_PURPOSES for p in purposes),
+        "escalation": flag(p == "escalation" for p in purposes),
+        "about_invoice": flag(p in INVOICE_PURPOSES for p in purposes),
+        "plan_offer": flag(p == "plan_offer" for p in purposes),
+        "firm": flag(t in ESCALATION_TONES for t in tones),
+    }
+
+
+def contact_kinds(contacts: pd.DataFrame) -> pd.DataFrame:
+    """Per contact: its ids and time, what it was (purpose and tone from the template, unless a
+    tone is recorded) and how the customer answered."""
+    flags = template_flags(contacts["template"])
+    firm = flags.pop("firm")
+    if "tone" in contacts:
+        tone = contacts["tone"]
+        firm = np.where(tone.notna(), tone.isin(ESCALATION_TONES), firm)
+    outcome = contacts["outcome"].astype("str")
+    return pd.DataFrame(
+        {
+            "customer_id": contacts["customer_id"],
+            "invoice_id": contacts["invoice_id"],
+            "timestamp": contacts["timestamp"],
+            "dunning": flags["dunning"],
+            "firm": firm | flags["escalation"],
+            "about_invoice": flags["about_invoice"],
+            "plan_offer": flags["plan_offer"],
+            "opened": outcome.isin(["opened", "replied", "promise_to_pay"]).to_numpy(),
+            "replied": outcome.isin(["replied", "promise_to_pay"]).to_numpy(),
+            "promised": outcome.eq("promise_to_pay").to_numpy(),
+        },
+        index=contacts.index,
+    )
+
+
 def contact_block(contacts: pd.DataFrame, pay: pd.DataFrame, t, w: WindowConfig) -> pd.DataFrame:
     """Response to contact: replies, promises, payment after a notice or only after escalation."""
     if not len(contacts):
         return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=float))
-    c = contacts[contacts["timestamp"] >= t - w.long_days * DAY].copy()
-    purpose = c["template"].map(TEMPLATE_PURPOSE).fillna("other")
-    tone = c["template"].map(TEMPLATE_TONE).fillna("neutral")
-    if "tone" in c:
-        tone = c["tone"].where(c["tone"].notna(), tone)
-    c["dunning"] = purpose.isin(DUNNING_PURPOSES)
-    c["firm"] = tone.isin(ESCALATION_TONES) | purpose.eq("escalation")
+    kinds = contact_kinds(contacts)
+    c = kinds[(kinds["timestamp"] >= t - w.long_days * DAY).to_numpy()]
     lag = next_payment_days(c, pay)
     day = c["timestamp"].dt.normalize()
     closed = day + w.response_days * DAY < t
     closed_firm = day + w.escalation_response_days * DAY < t
-    c["paid_after"] = (lag <= w.response_days).astype(float).where(closed)
-    c["paid_after_firm"] = (
+    paid_after = (lag <= w.response_days).astype(float).where(closed)
+    paid_after_firm = (
         (lag <= w.escalation_response_days).astype(float).where(closed_firm & c["firm"])
     )
-    c["ignored"] = (c["dunning"] & closed & ~(lag <= w.response_days)).astype(float)
-    outcome = c["outcome"].astype("str")
-    opened = outcome.isin(["opened", "replied", "promise_to_pay"])
-    on_invoice = purpose.isin(INVOICE_PURPOSES) & opened & closed
+    ignored = (c["dunning"] & closed & ~(lag <= w.response_days)).astype(float)
+    on_invoice = c["about_invoice"] & c["opened"] & closed
     inv_lag = next_payment_days(c, pay, by="invoice_id")
-    c["opened_paid"] = (inv_lag <= w.response_days).astype(float).where(on_invoice)
-    c["opened_ignored"] = (on_invoice & ~(inv_lag <= w.response_days)).astype(float)
-    c["offer_read"] = (purpose.eq("plan_offer") & opened).astype(float)
-    c["replied"] = outcome.isin(["replied", "promise_to_pay"])
-    c["promised"] = outcome.eq("promise_to_pay")
+    opened_paid = (inv_lag <= w.response_days).astype(float).where(on_invoice)
+    opened_ignored = (on_invoice & ~(inv_lag <= w.response_days)).astype(float)
+    ids, dunning = c["customer_id"], c["dunning"]
     recent = c["timestamp"] >= t - w.recent_days * DAY
-    g, gr = c.groupby("customer_id"), c[recent].groupby("customer_id")
-    dunning = c[c["dunning"]]
+    neutral = dunning & ~c["firm"]
     out = pd.DataFrame(
         {
-            "contacts_recent": gr.size(),
-            "dunning_recent": gr["dunning"].sum(),
-            "ignored_dunning_recent": gr["ignored"].sum(),
-            "reply_rate": g["replied"].mean(),
-            "promise_rate": g["promised"].mean(),
-            "paid_after_contact_share": dunning.groupby("customer_id")["paid_after"].mean(),
-            "paid_after_escalation_share": g["paid_after_firm"].mean(),
-            "opened_paid_share": g["opened_paid"].mean(),
-            "opened_ignored_recent": gr["opened_ignored"].sum(),
-            "plan_offers_read": g["offer_read"].sum(),
+            "contacts_recent": count_by(ids[recent]),
+            "dunning_recent": sum_by(ids[recent], dunning[recent]),
+            "ignored_dunning_recent": sum_by(ids[recent], ignored[recent]),
+            "reply_rate": share_by(ids, c["replied"]),
+            "promise_rate": share_by(ids, c["promised"]),
+            "paid_after_contact_share": share_by(ids[dunning], paid_after[dunning]),
+            "paid_after_escalation_share": share_by(ids, paid_after_firm),
+            "opened_paid_share": share_by(ids, opened_paid),
+            "opened_ignored_recent": sum_by(ids[recent], opened_ignored[recent]),
+            "plan_offers_read": sum_by(ids, (c["plan_offer"] & c["opened"]).astype(float)),
         }
     )
-    neutral = dunning[~dunning["firm"]].groupby("customer_id")["paid_after"].mean()
     out["escalation_only_share"] = (
-        out["paid_after_escalation_share"] - neutral.reindex(out.index)
+        out["paid_after_escalation_share"]
+        - share_by(ids[neutral], paid_after[neutral]).reindex(out.index)
     ).clip(lower=0)
     return out
 
