@@ -240,3 +240,12 @@ def test_logging_plan_gives_each_day_its_contacts_in_schedule_order():
         invoices, steps = planned_for(world, tables, state, d)
         expected = codes[days == d]
         assert np.array_equal(invoices * 16 + steps, expected), d
+
+
+def test_a_wide_spend_trend_spread_never_makes_an_amount_negative():
+    # the yearly trend is a normal draw floored at -90 %: the far tail of a large book (or a wide
+    # spread) would otherwise shrink spend by more than 100 % a year
+    cfg = load_preset("small", **TINY, **{"segments.consumer.spend_trend_sd": 3.0})
+    world = build_world(cfg)
+    assert world.invoices["cents"].min() >= 100
+    assert simulate(cfg).portfolio.invoices["amount"].gt(0).all()

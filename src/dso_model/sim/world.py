@@ -20,6 +20,9 @@ from dso_model.errors import DsoInputError
 from dso_model.sim.config import SimConfig
 from dso_model.sim.noise import generator
 
+# A yearly fall of at most 90 %: a normal draw's far tail would go below -100 % on a large book.
+MIN_SPEND_TREND = -0.9
+
 N_CHANNELS = len(CHANNELS)
 
 
@@ -300,7 +303,7 @@ def _draw_account(config: SimConfig, segments, seg, rng) -> dict[str, np.ndarray
     enr = config.enrichment
     return {
         "spend": spend,
-        "spend_trend": rng.normal(0.0, get("spend_trend_sd")),
+        "spend_trend": np.maximum(rng.normal(0.0, get("spend_trend_sd")), MIN_SPEND_TREND),
         "invoices_per_month": get("invoices_per_month"),
         "monthly_billing": get("monthly_billing").astype(bool),
         "billing_day": rng.integers(1, 29, n),
