@@ -311,7 +311,11 @@ def process_agenda(world: World, state: State, d: int, keys: Keys, rec: Recorder
         ok = uniform(keys.instalment, k, d) < cfg.instalment_success * (
             0.85 + 0.15 * state.a_w[c[inst]]
         )
-        pay[inst] = np.where(ok, np.minimum(state.plan_amount[k], state.remaining[k]), 0)
+        rest = state.remaining[k]
+        instalment = np.minimum(state.plan_amount[k], rest)
+        # An instalment that would leave no more than the rounding tolerance pays it all.
+        instalment = np.where(rest - instalment > tolerance_cents(world, k), instalment, rest)
+        pay[inst] = np.where(ok, instalment, 0)
         # A missed instalment is retried a week later, or the plan lapses.
         retry = ~ok & (uniform(keys.instalment, k, d + 1) < cfg.plan_retry)
         state.plan_left[k] = np.where(
@@ -378,10 +382,13 @@ def payment_amounts(world, state: State, idx, c, d: int, keys: Keys) -> np.ndarr
     share = lo + (hi - lo) * u[1]
     part = np.floor(rest * share).astype(np.int64)
     # What is left must stay above the contract's rounding tolerance, or it counts as paid.
-    cents = world.invoices["cents"][idx]
-    tolerance = np.ceil(AMOUNT_TOLERANCE * np.maximum(100, cents))
-    ok = partial & (part >= 100) & (rest - part > tolerance)
+    ok = partial & (part >= 100) & (rest - part > tolerance_cents(world, idx))
     return np.where(ok, part, rest)
+
+
+def tolerance_cents(world, idx) -> np.ndarray:
+    """The contract's rounding tolerance of invoices ``idx``, in whole cents (rounded up)."""
+    return np.ceil(AMOUNT_TOLERANCE * np.maximum(100, world.invoices["cents"][idx]))
 
 
 def notice_forgotten(
