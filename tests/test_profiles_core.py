@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from dso_model.contract.portfolio import Portfolio
+from dso_model.explain.contributions import path_contributions
 from dso_model.profiles import (
     BEHAVIOURAL_GROUPS,
     GROUP_LABELS,
@@ -274,6 +275,37 @@ def test_every_customer_gets_exactly_one_group_with_reasons(portfolio):
         assert label == GROUP_LABELS["data_available"][lang]
     cold = out.set_index("customer_id").loc["C"]
     assert cold["reason_1"] == "short_history" and "3" in cold["reason_1_es"]
+
+
+def test_reasons_by_path_attribution_or_none_leave_the_groups_alone(portfolio):
+    features = customer_features(portfolio, "2024-07-01")
+    model = _fit_model(features)
+    rules = RuleConfig(
+        min_judged_invoices=3, unable_below=0.5, unwilling_below=0.5, thresholds="fixed"
+    )
+    as_of = pd.Timestamp("2024-07-01")
+    exact = assign_groups(features, model, rules, as_of)
+    reason_cols = [c for c in exact.columns if c.startswith("reason_")]
+    for method in ("saabas", None):
+        other = assign_groups(features, model, rules, as_of, reasons_method=method)
+        pd.testing.assert_frame_equal(
+            other.drop(columns=reason_cols), exact.drop(columns=reason_cols)
+        )
+        if method is None:
+            assert (other[reason_cols] == "").all().all()
+        else:
+            assert (other["reason_1_en"] != "").all()
+            cold = exact["group"] == "data_available"  # rule reasons do not depend on the method
+            pd.testing.assert_frame_equal(
+                other.loc[cold, reason_cols], exact.loc[cold, reason_cols]
+            )
+    probe = features.iloc[:2]
+    path = model.contributions(probe, "stress", method="saabas")
+    log_odds = model.stress_.predict_proba(probe[model.feature_names_in_], raw_score=True)
+    bias = path_contributions(model.stress_.booster_, probe[model.feature_names_in_])[:, -1]
+    np.testing.assert_allclose(path.sum(axis=1) + bias, log_odds, atol=1e-9)
+    with pytest.raises(ValueError, match="method"):
+        model.contributions(probe, "stress", method="lime")
 
 
 def test_cold_start_routing_follows_history_and_enrichment(portfolio):

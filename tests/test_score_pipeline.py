@@ -73,7 +73,15 @@ def test_path_attribution_words_the_reasons_and_leaves_the_rest_alone():
     portfolio = small_case()[0]
     exact = scored().worklist
     settings = ScoreSettings(as_of=portfolio.as_of, reasons_method="saabas")
-    saabas = score_portfolio(portfolio, full_bundle(), settings).worklist
+    result = score_portfolio(portfolio, full_bundle(), settings)
+    saabas = result.worklist
+    # the profile groups' reasons follow the method too; the groups do not change
+    words = [c for c in result.groups.columns if c.startswith("reason_")]
+    groups = scored().groups
+    pd.testing.assert_frame_equal(result.groups.drop(columns=words), groups.drop(columns=words))
+    judged = groups["group"].isin(["able_willing", "unable", "unwilling"])
+    assert judged.any() and (result.groups.loc[judged, "reason_1_en"] != "").all()
+    assert (result.groups.loc[judged, words] != groups.loc[judged, words]).any().any()
     reasons = [c for c in exact.columns if c.startswith("reason_")]
     pd.testing.assert_frame_equal(saabas.drop(columns=reasons), exact.drop(columns=reasons))
     assert saabas["reason_1_en"].notna().mean() > 0.9
@@ -83,6 +91,22 @@ def test_path_attribution_words_the_reasons_and_leaves_the_rest_alone():
         score_portfolio(
             portfolio, full_bundle(), ScoreSettings(portfolio.as_of, reasons_method="x")
         )
+
+
+def test_the_groups_a_month_ago_serve_the_migrations_without_reasons():
+    from dso_model.scoring.inputs import point_in_time
+    from dso_model.scoring.pipeline import MONTH, assign_groups
+
+    result = scored()
+    before = result.previous_groups
+    assert before is not None and len(before)
+    words = [c for c in before.columns if c.startswith("reason_")]
+    assert (before[words] == "").all().all()
+    assert (result.groups["reason_1_en"] != "").any()
+    portfolio = small_case()[0]
+    month_ago = result.as_of - MONTH
+    alone = assign_groups(point_in_time(portfolio, result.as_of), [month_ago], full_bundle())[0]
+    pd.testing.assert_frame_equal(before.drop(columns=words), alone.drop(columns=words))
 
 
 def test_actions_follow_the_policy_and_set_the_priority():

@@ -202,6 +202,12 @@ def _saabas_explainer(booster: Any):
     return explain
 
 
+def path_contributions(booster: Any, X: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
+    """Path attribution (``method="saabas"`` of :func:`tree_contributions`) of a raw booster on
+    ``X``: ``(n_rows, n_features + 1)``, the bias last, like LightGBM's ``pred_contrib``."""
+    return _saabas_explainer(booster)(booster, X, num_threads)
+
+
 def _contrib_chunk(booster: Any, chunk: pd.DataFrame, num_threads: int) -> np.ndarray:
     kwargs = {"num_threads": num_threads} if num_threads else {}
     return distinct_contributions(booster, chunk, **kwargs)

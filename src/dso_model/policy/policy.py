@@ -38,7 +38,9 @@ class ProfileGroups:
 
         as_of = pd.Timestamp(as_of)
         if self._cache is None or (as_of - self._cache[0]).days >= self.refresh_days:
-            profiles = assign_profiles(portfolio, as_of, model=self.model, config=self.config)
+            profiles = assign_profiles(
+                portfolio, as_of, model=self.model, config=self.config, reasons_method=None
+            )
             self._cache = (as_of, profiles.set_index("customer_id")["group"])
         return self._cache[1]
 

@@ -65,10 +65,10 @@ def confidence(
 
 
 def behavioural_reasons(
-    model: ProfileModel, X: pd.DataFrame, group: np.ndarray, k: int
+    model: ProfileModel, X: pd.DataFrame, group: np.ndarray, k: int, method: str = "exact"
 ) -> np.ndarray:
-    """Feature codes of the top ``k`` drivers of each row's verdict (contributions are computed
-    only for the rows whose verdict they explain)."""
+    """Feature codes of the top ``k`` drivers of each row's verdict (contributions, by ``method``,
+    are computed only for the rows whose verdict they explain)."""
     codes = np.full((len(X), k), "", dtype=object)
     for name, parts, sign in (
         ("unable", ("stress",), 1),
@@ -77,15 +77,15 @@ def behavioural_reasons(
     ):
         rows = group == name
         if rows.any():
-            contrib = _summed_contributions(model, X.loc[rows], parts)
+            contrib = _summed_contributions(model, X.loc[rows], parts, method)
             codes[rows] = top_drivers(contrib, X.loc[rows], k, sign)
     return codes
 
 
-def _summed_contributions(model: ProfileModel, X: pd.DataFrame, parts) -> pd.DataFrame:
-    total = model.contributions(X, parts[0])
+def _summed_contributions(model: ProfileModel, X: pd.DataFrame, parts, method: str) -> pd.DataFrame:
+    total = model.contributions(X, parts[0], method)
     for part in parts[1:]:
-        total = total + model.contributions(X, part)
+        total = total + model.contributions(X, part, method)
     return total
 
 
@@ -94,8 +94,14 @@ def assign_groups(
     model: ProfileModel | None,
     rules: RuleConfig | None = None,
     as_of: pd.Timestamp | None = None,
+    reasons_method: str | None = "exact",
 ) -> pd.DataFrame:
-    """Groups, confidence, scores and reasons from customer features (index: customer_id)."""
+    """Groups, confidence, scores and reasons from customer features (index: customer_id).
+
+    ``reasons_method``: how the behavioural reasons are found, ``"exact"`` TreeSHAP or
+    ``"saabas"`` path attribution; ``None`` writes no reasons (empty reason columns), for callers
+    that need the groups only.
+    """
     rules = rules or RuleConfig()
     k = rules.n_reasons
     cold = features["n_judged"].to_numpy() < rules.min_judged_invoices
@@ -107,10 +113,11 @@ def assign_groups(
     conf = np.ones(len(features))
     codes = np.full((len(features), k), "", dtype=object)
     texts = {lang: np.full((len(features), k), "", dtype=object) for lang in ("en", "es")}
-    rule = rule_reasons(features.loc[cold], rules.min_judged_invoices, k)
-    codes[cold] = rule["codes"]
-    for lang in texts:
-        texts[lang][cold] = rule[lang]
+    if reasons_method is not None:
+        rule = rule_reasons(features.loc[cold], rules.min_judged_invoices, k)
+        codes[cold] = rule["codes"]
+        for lang in texts:
+            texts[lang][cold] = rule[lang]
     if (~cold).any():
         X = features.loc[~cold]
         sc = model.predict_scores(X)  # type: ignore[union-attr]
@@ -119,10 +126,11 @@ def assign_groups(
         g = groups_from_scores(sc, ua, uw)
         group[~cold] = g
         conf[~cold] = confidence(sc, g, ua, uw)
-        c = behavioural_reasons(model, X, g, k)  # type: ignore[arg-type]
-        codes[~cold] = c
-        for lang in texts:
-            texts[lang][~cold] = reason_texts(c, X, lang)
+        if reasons_method is not None:
+            c = behavioural_reasons(model, X, g, k, reasons_method)  # type: ignore[arg-type]
+            codes[~cold] = c
+            for lang in texts:
+                texts[lang][~cold] = reason_texts(c, X, lang)
     return _frame(features.index, as_of, group, conf, scores, codes, texts, k)
 
 
@@ -148,13 +156,15 @@ def assign_profiles(
     model: ProfileModel | None = None,
     config: ProfileConfig | None = None,
     features: pd.DataFrame | None = None,
+    reasons_method: str | None = "exact",
 ) -> pd.DataFrame:
     """Every customer created before ``as_of`` in exactly one group, with confidence and reasons.
 
-    ``features`` may be passed when already computed by :func:`customer_features` for ``as_of``.
+    ``features`` may be passed when already computed by :func:`customer_features` for ``as_of``;
+    ``reasons_method`` as in :func:`assign_groups` (``None``: the groups without reasons).
     """
     cfg = config or ProfileConfig()
     t = pd.Timestamp(as_of).normalize()
     if features is None:
         features = customer_features(portfolio, t, cfg.windows, cfg.rules.enrichment_columns)
-    return assign_groups(features, model, cfg.rules, t)
+    return assign_groups(features, model, cfg.rules, t, reasons_method)

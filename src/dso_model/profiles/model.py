@@ -140,15 +140,26 @@ class ProfileModel(BaseEstimator):
             index=X.index,
         )
 
-    def contributions(self, X: pd.DataFrame, part: str) -> pd.DataFrame:
-        """TreeSHAP contributions (log-odds) of each feature to ``p_stress`` or ``p_unwilling``."""
-        from dso_model.explain.contributions import distinct_contributions
+    def contributions(self, X: pd.DataFrame, part: str, method: str = "exact") -> pd.DataFrame:
+        """Contributions (log-odds) of each feature to ``p_stress`` or ``p_unwilling``: exact
+        TreeSHAP, or path attribution with ``method="saabas"`` (see
+        :func:`dso_model.explain.contributions.tree_contributions`)."""
+        from dso_model.explain.contributions import (
+            METHODS,
+            distinct_contributions,
+            path_contributions,
+        )
 
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, not {method!r}")
         model = self.stress_ if part == "stress" else self.unwilling_
         X = X[list(self.feature_names_in_)]
         if not len(X):
             return pd.DataFrame(columns=list(self.feature_names_in_), index=X.index, dtype=float)
-        raw = distinct_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
+        if method == "exact":
+            raw = distinct_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
+        else:
+            raw = path_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
         return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(self.feature_names_in_))
 
     def feature_importance(self) -> pd.DataFrame:

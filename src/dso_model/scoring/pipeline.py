@@ -59,8 +59,8 @@ class ScoreResult:
     worklist: pd.DataFrame
     figures: pd.DataFrame
     new_sales: NewSales
-    groups: pd.DataFrame
-    previous_groups: pd.DataFrame | None
+    groups: pd.DataFrame  # each customer's profile group, confidence, scores and reasons
+    previous_groups: pd.DataFrame | None  # the groups a month ago, without reasons (migrations)
     drivers: pd.DataFrame
     trend: pd.DataFrame
     timings: dict[str, float] = field(default_factory=dict)
@@ -146,7 +146,7 @@ def _run(portfolio, bundle, settings: ScoreSettings, as_of, stages: _Stages, cli
         dates = [as_of]
         if settings.migrations and _has_history(snapshot, as_of):
             dates.append(as_of - MONTH)  # a month ago too, for the migrations
-        groups, *earlier = assign_groups(snapshot, dates, bundle)
+        groups, *earlier = assign_groups(snapshot, dates, bundle, settings.reasons_method)
         previous = earlier[0] if earlier else None
     with stages.stage("actions"):
         actions = recommend_actions(
@@ -223,10 +223,13 @@ def explain_open_invoices_for(
     return explain_rows(bundle, X, *args)
 
 
-def assign_groups(snapshot, dates: list[pd.Timestamp], bundle) -> list[pd.DataFrame]:
+def assign_groups(
+    snapshot, dates: list[pd.Timestamp], bundle, reasons_method: str = "exact"
+) -> list[pd.DataFrame]:
     """The profile group of every customer at each of ``dates`` (``customer_id``, ``group``,
     ``confidence``, scores and reasons) from the bundle's profile model and rules; the snapshot's
-    ids are numbered once for all the dates."""
+    ids are numbered once for all the dates. Reasons (by ``reasons_method``) are written for the
+    first date only: the others serve the migrations, which need the groups alone."""
     from dso_model.profiles import ProfileConfig, assign_profiles, customer_features, number_ids
 
     config = ProfileConfig.from_mapping(bundle.setting("profiles") or None)
@@ -237,8 +240,11 @@ def assign_groups(snapshot, dates: list[pd.Timestamp], bundle) -> list[pd.DataFr
         features = customer_features(
             book, as_of, config.windows, config.rules.enrichment_columns, is_snapshot=is_snapshot
         )
+        method = reasons_method if not groups else None
         groups.append(
-            assign_profiles(snapshot, as_of, bundle.models.get("profiles"), config, features)
+            assign_profiles(
+                snapshot, as_of, bundle.models.get("profiles"), config, features, method
+            )
         )
     return groups
 
