@@ -119,3 +119,14 @@ def test_grid_and_shared_feature_rows_score_bitwise_like_every_row_on_its_own(
     assert np.array_equal(
         model.effect_of_reading(X.iloc[:700], units, customers, rows=rows), every_row
     )
+
+
+def test_a_category_column_goes_to_lightgbm_as_a_frame():
+    from dso_model.policy.response import _design_matrices
+
+    numbers = pd.DataFrame({"a": np.arange(3, dtype=np.float32), "b": [1, 2, 3]})
+    acts = pd.DataFrame({"act_channel": np.array([0, 1, 2], dtype=np.int16)})
+    x, a = _design_matrices(numbers, acts)
+    assert x.shape == (3, 2) and a.dtype == np.float64
+    assert _design_matrices(numbers.assign(b=pd.Categorical(["x", "y", "x"])), acts) is None
+    assert _design_matrices(numbers.assign(b=[True, False, True]), acts) is None

@@ -145,40 +145,68 @@ def _design(X: pd.DataFrame, acts: pd.DataFrame, columns: tuple[str, ...]) -> pd
 
 
 def distinct_predictions(
-    predict,
-    booster,
+    model,
     X: pd.DataFrame,
     acts: pd.DataFrame,
     columns: tuple[str, ...],
     rows=None,
     act_rows=None,
 ) -> np.ndarray:
-    """``predict`` of the design rows (row ``rows[i]`` of ``X``, then the action ``columns`` of
-    row ``act_rows[i]`` of ``acts``; by default row ``i`` of each), evaluated on the first row of
-    each decision pattern only: the rows of one pattern get the very same values
-    (:mod:`dso_model.models.patterns`)."""
+    """The fitted LightGBM ``model``'s output (P(class 1) of a classifier) on the design rows (row
+    ``rows[i]`` of ``X``, then the action ``columns`` of row ``act_rows[i]`` of ``acts``; by
+    default row ``i`` of each), evaluated on the first row of each decision pattern only: the rows
+    of one pattern get the very same values (:mod:`dso_model.models.patterns`)."""
     n = len(acts) if act_rows is None else len(act_rows)
     rows = np.arange(n) if rows is None else np.asarray(rows)
     act_rows = np.arange(n) if act_rows is None else np.asarray(act_rows)
     actions = acts[list(columns)].reset_index(drop=True)
-    points = split_points(booster)
+    points = split_points(model.booster_)
     x_pattern = column_patterns(points, X)
     a_pattern = column_patterns(points, actions, first_feature=X.shape[1])
-    design = (predict, X, rows, actions, act_rows, columns)
+    design = (model, X, rows, actions, act_rows, columns)
     if x_pattern is None or a_pattern is None or n < 2:
         return _predict_in_parts(*design, np.arange(n))
     pattern, _ = pd.factorize(x_pattern[rows] * (a_pattern.max() + 1) + a_pattern[act_rows])
     return _predict_in_parts(*design, first_appearances(pattern))[pattern]
 
 
-def _predict_in_parts(predict, X, rows, actions, act_rows, columns, which) -> np.ndarray:
-    """``predict`` of the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the memory of
-    the design)."""
-    parts = [
-        predict(_design(X.iloc[rows[part]], actions.iloc[act_rows[part]], columns))
-        for part in (which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS))
-    ]
-    return np.concatenate(parts) if parts else predict(_design(X.iloc[:0], actions[:0], columns))
+def _predict_in_parts(model, X, rows, actions, act_rows, columns, which) -> np.ndarray:
+    """The model's output on the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the
+    memory of the design). Numeric features go to the booster as one float matrix, built
+    directly from ``X``'s values: the same numbers LightGBM would read off the design frame."""
+    matrices = _design_matrices(X, actions)
+    parts = [which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS)] or [which]
+    if matrices is None:
+        return np.concatenate(
+            [
+                _frame_output(model, _design(X.iloc[rows[p]], actions.iloc[act_rows[p]], columns))
+                for p in parts
+            ]
+        )
+    x, a = matrices
+    threads = model.n_jobs if isinstance(model.n_jobs, int) and model.n_jobs > 0 else 0
+    out = []
+    for p in parts:
+        design = np.empty((len(p), x.shape[1] + a.shape[1]))
+        design[:, : x.shape[1]] = x[rows[p]]
+        design[:, x.shape[1] :] = a[act_rows[p]]
+        out.append(model.booster_.predict(design, num_threads=threads) if len(p) else np.zeros(0))
+    return np.concatenate(out)
+
+
+def _design_matrices(X: pd.DataFrame, actions: pd.DataFrame):
+    """``X`` and ``actions`` as arrays when every column is a plain number (LightGBM reads such a
+    design frame as float64 values), else ``None`` (category columns are recoded by LightGBM)."""
+    dtypes = (*X.dtypes, *actions.dtypes)
+    if not all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
+        return None
+    return X.to_numpy(), actions.to_numpy(np.float64)
+
+
+def _frame_output(model, design: pd.DataFrame) -> np.ndarray:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(design)[:, 1]
+    return model.predict(design)
 
 
 def stabilised_weights(propensity: np.ndarray, clip: float) -> np.ndarray:
@@ -220,8 +248,7 @@ class ReadModel:
         ``i``: ``rows[i]`` of ``X``, ``act_rows[i]`` of ``acts``, by default row ``i`` of each),
         scored once per decision pattern."""
         return distinct_predictions(
-            lambda design: self.model_.predict_proba(design)[:, 1],
-            self.model_.booster_,
+            self.model_,
             _with_columns(X, self.feature_names_),
             acts,
             READ_ACTION_FEATURES,
@@ -273,8 +300,7 @@ class EffectModel:
         row ``i``: ``rows[i]`` of ``X``, ``act_rows[i]`` of ``acts``, by default row ``i`` of
         each), computed once per decision pattern."""
         return distinct_predictions(
-            self.model_.predict,
-            self.model_.booster_,
+            self.model_,
             _with_columns(X, self.feature_names_),
             acts,
             EFFECT_ACTION_FEATURES,
