@@ -200,7 +200,8 @@ def _design_matrices(X: pd.DataFrame, actions: pd.DataFrame):
     dtypes = (*X.dtypes, *actions.dtypes)
     if not all(isinstance(d, np.dtype) and d.kind in "fiu" for d in dtypes):
         return None
-    return X.to_numpy(), actions.to_numpy(np.float64)
+    # row-major: the design gathers whole rows (a frame's values come out column-major)
+    return np.ascontiguousarray(X.to_numpy()), actions.to_numpy(np.float64)
 
 
 def _frame_output(model, design: pd.DataFrame) -> np.ndarray:
