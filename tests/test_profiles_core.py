@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dso_model.contract.portfolio import Portfolio
-from dso_model.explain.contributions import path_contributions
+from dso_model.explain.contributions import booster_contributions
 from dso_model.profiles import (
     BEHAVIOURAL_GROUPS,
     GROUP_LABELS,
@@ -302,7 +302,9 @@ def test_reasons_by_path_attribution_or_none_leave_the_groups_alone(portfolio):
     probe = features.iloc[:2]
     path = model.contributions(probe, "stress", method="saabas")
     log_odds = model.stress_.predict_proba(probe[model.feature_names_in_], raw_score=True)
-    bias = path_contributions(model.stress_.booster_, probe[model.feature_names_in_])[:, -1]
+    bias = booster_contributions(model.stress_.booster_, probe[model.feature_names_in_], "saabas")[
+        :, -1
+    ]
     np.testing.assert_allclose(path.sum(axis=1) + bias, log_odds, atol=1e-9)
     with pytest.raises(ValueError, match="method"):
         model.contributions(probe, "stress", method="lime")

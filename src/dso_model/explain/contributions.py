@@ -117,15 +117,14 @@ def tree_contributions(
     routes each row to; it also adds up exactly to the prediction, costs trees x depth per row and
     is meant for bulk reason codes on large models. Rows go in chunks of ``chunk_size``.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    _check_method(method)
     booster = resolve_booster(model, part)
     names = booster.feature_name()
     missing = [n for n in names if n not in X.columns]
     if missing:
         raise KeyError(f"the feature frame lacks model features: {missing[:5]}")
     matrix = X[names]
-    explain = _contrib_chunk if method == "exact" else _saabas_explainer(booster)
+    explain = _explainer(booster, method)
     parts = [
         explain(booster, matrix.iloc[i : i + chunk_size], num_threads)
         for i in range(0, len(matrix), max(chunk_size, 1))
@@ -202,10 +201,22 @@ def _saabas_explainer(booster: Any):
     return explain
 
 
-def path_contributions(booster: Any, X: pd.DataFrame, num_threads: int = 0) -> np.ndarray:
-    """Path attribution (``method="saabas"`` of :func:`tree_contributions`) of a raw booster on
-    ``X``: ``(n_rows, n_features + 1)``, the bias last, like LightGBM's ``pred_contrib``."""
-    return _saabas_explainer(booster)(booster, X, num_threads)
+def booster_contributions(
+    booster: Any, X: pd.DataFrame, method: str = "exact", num_threads: int = 0
+) -> np.ndarray:
+    """Contributions of a raw booster on ``X`` by ``method`` (as in :func:`tree_contributions`):
+    ``(n_rows, n_features + 1)``, the bias last, like LightGBM's ``pred_contrib``."""
+    _check_method(method)
+    return _explainer(booster, method)(booster, X, num_threads)
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+
+
+def _explainer(booster: Any, method: str):
+    return _contrib_chunk if method == "exact" else _saabas_explainer(booster)
 
 
 def _contrib_chunk(booster: Any, chunk: pd.DataFrame, num_threads: int) -> np.ndarray:

@@ -174,8 +174,10 @@ def _predict_in_parts(model, X, rows, actions, act_rows, columns, which) -> np.n
     """The model's output on the design rows ``which``, ``DESIGN_ROWS`` at a time (bounds the
     memory of the design). Numeric features go to the booster as one float matrix, built
     directly from ``X``'s values: the same numbers LightGBM would read off the design frame."""
+    if not len(which):
+        return np.zeros(0)
     matrices = _design_matrices(X, actions)
-    parts = [which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS)] or [which]
+    parts = [which[i : i + DESIGN_ROWS] for i in range(0, len(which), DESIGN_ROWS)]
     if matrices is None:
         return np.concatenate(
             [
@@ -190,7 +192,7 @@ def _predict_in_parts(model, X, rows, actions, act_rows, columns, which) -> np.n
         design = np.empty((len(p), x.shape[1] + a.shape[1]))
         design[:, : x.shape[1]] = x[rows[p]]
         design[:, x.shape[1] :] = a[act_rows[p]]
-        out.append(model.booster_.predict(design, num_threads=threads) if len(p) else np.zeros(0))
+        out.append(model.booster_.predict(design, num_threads=threads))
     return np.concatenate(out)
 
 

@@ -144,22 +144,13 @@ class ProfileModel(BaseEstimator):
         """Contributions (log-odds) of each feature to ``p_stress`` or ``p_unwilling``: exact
         TreeSHAP, or path attribution with ``method="saabas"`` (see
         :func:`dso_model.explain.contributions.tree_contributions`)."""
-        from dso_model.explain.contributions import (
-            METHODS,
-            distinct_contributions,
-            path_contributions,
-        )
+        from dso_model.explain.contributions import booster_contributions
 
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, not {method!r}")
         model = self.stress_ if part == "stress" else self.unwilling_
         X = X[list(self.feature_names_in_)]
         if not len(X):
             return pd.DataFrame(columns=list(self.feature_names_in_), index=X.index, dtype=float)
-        if method == "exact":
-            raw = distinct_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
-        else:
-            raw = path_contributions(model.booster_, X, num_threads=PREDICT_THREADS)
+        raw = booster_contributions(model.booster_, X, method, PREDICT_THREADS)
         return pd.DataFrame(raw[:, :-1], index=X.index, columns=list(self.feature_names_in_))
 
     def feature_importance(self) -> pd.DataFrame:
